@@ -1,0 +1,42 @@
+import { ChatError } from "./errors.ts";
+import { normalizeName } from "./names.ts";
+import { checkNewPassword, hashPassword, type ScryptParams, verifyPassword } from "./password.ts";
+import type { Store, User } from "./store.ts";
+
+/**
+ * Creates an account with a hashed password.
+ *
+ * @example
+ * ```ts
+ * const alice = await register(store, "alice", "correct horse");
+ * ```
+ */
+export async function register(
+  store: Store,
+  rawName: string,
+  password: string,
+  params?: ScryptParams,
+): Promise<User> {
+  const name = normalizeName(rawName, "User name");
+  // Check before hashing so a taken name fails at once; the insert checks again.
+  if (store.findUser(name)) throw new ChatError(`The name "${name}" is taken`);
+  checkNewPassword(password);
+  return store.createUser(name, await hashPassword(password, params));
+}
+
+/**
+ * Checks a name and password and returns the account.
+ *
+ * @example
+ * ```ts
+ * const alice = await logIn(store, "ALICE", "correct horse"); // names ignore case
+ * ```
+ */
+export async function logIn(store: Store, name: string, password: string): Promise<User> {
+  const found = store.findUser(name);
+  if (!found) throw new ChatError(`There is no account named "${name.trim()}"`);
+  if (!(await verifyPassword(password, found.passwordHash))) {
+    throw new ChatError(`Wrong password for ${found.name}`);
+  }
+  return { id: found.id, name: found.name };
+}

@@ -1,0 +1,124 @@
+import { ChatError } from "./errors.ts";
+import { normalizeName } from "./names.ts";
+import { formatTime } from "./render.ts";
+import type { Room, Store, User } from "./store.ts";
+
+/** What a command asks the chat view to do. */
+export type Effect =
+  | { kind: "notice"; text: string }
+  | { kind: "error"; text: string }
+  | { kind: "join"; room: Room }
+  | { kind: "leave" }
+  | { kind: "quit" };
+
+/** What a command can see. */
+export interface CommandContext {
+  store: Store;
+  user: User;
+  room: Room;
+  now: number;
+}
+
+/** One slash command. `/help` and usage errors come from this table. */
+export interface Command {
+  name: string;
+  /** Argument synopsis, e.g. "NAME"; empty for none. */
+  args: string;
+  help: string;
+  run(args: string, context: CommandContext): Effect[];
+}
+
+/** The chat view's commands, in the order `/help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  {
+    name: "help",
+    args: "",
+    help: "List the commands",
+    run: () => [{ kind: "notice", text: helpText() }],
+  },
+  {
+    name: "join",
+    args: "NAME",
+    help: "Switch to room NAME, creating it if there is none",
+    run(args, { store, user, room }) {
+      const name = normalizeName(args, "Room name");
+      const target = store.findOrCreateRoom(name, user.id);
+      if (target.id === room.id) return [{ kind: "notice", text: `You are in ${room.name}` }];
+      return [{ kind: "join", room: target }];
+    },
+  },
+  {
+    name: "rooms",
+    args: "",
+    help: "List the rooms and their last activity",
+    run: (_args, { store, room, now }) => [{
+      kind: "notice",
+      text: [
+        "Rooms (* is this one):",
+        ...store.listRooms().map((r) =>
+          `${r.id === room.id ? "*" : " "} ${r.name}  ${
+            r.lastActivity === null
+              ? "no messages yet"
+              : `last message ${formatTime(r.lastActivity, now)}`
+          }`
+        ),
+      ].join("\n"),
+    }],
+  },
+  {
+    name: "leave",
+    args: "",
+    help: "Leave this room and go back to the room menu (or type q)",
+    run: () => [{ kind: "leave" }],
+  },
+  {
+    name: "quit",
+    args: "",
+    help: "Quit chatroom",
+    run: () => [{ kind: "quit" }],
+  },
+];
+
+function usage(command: Command): string {
+  return `/${command.name}${command.args ? " " + command.args : ""}`;
+}
+
+/** The text `/help` shows, built from {@linkcode COMMANDS}. */
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => usage(c).length));
+  return [
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${usage(c).padEnd(width)}  ${c.help}`),
+    "Type a line and press Enter to send it; start it with // to send a leading /.",
+  ].join("\n");
+}
+
+/**
+ * Runs `/name args`. Unknown commands, missing arguments and failures become
+ * an error effect for the sender, never an exception.
+ *
+ * @example
+ * ```ts
+ * runCommand("join", "lobby", context); // [{ kind: "join", room: { ... } }]
+ * ```
+ */
+export function runCommand(
+  name: string,
+  args: string,
+  context: CommandContext,
+): Effect[] {
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) return fail(`Unknown command /${name}; /help lists the commands`);
+  if (command.args && !args) return fail(`Usage: ${usage(command)}`);
+  if (!command.args && args) return fail(`/${name} takes no arguments`);
+  try {
+    return command.run(args, context);
+  } catch (err) {
+    if (err instanceof ChatError) return fail(err.message);
+    throw err;
+  }
+}
+
+function fail(text: string): Effect[] {
+  return [{ kind: "error", text }];
+}

@@ -1,0 +1,66 @@
+import type { FromWorker, ToWorker } from "./protocol.ts";
+import type { Message } from "./store.ts";
+
+/** Receivers of what the watch worker posts. */
+export interface FollowerHandlers {
+  onMessages(roomId: number, messages: Message[]): void;
+  onError(message: string): void;
+}
+
+/**
+ * The main thread's side of the watch worker: starts it, tells it which room
+ * to follow, and hands each batch of new messages to `onMessages`.
+ *
+ * @example
+ * ```ts
+ * const follower = new Follower("chatroom.db", {
+ *   onMessages: (roomId, messages) => console.log(roomId, messages.length),
+ *   onError: (message) => console.error(message),
+ * });
+ * follower.follow(room.id, lastShownId);
+ * ```
+ */
+export class Follower {
+  readonly #worker: Worker;
+  /** Where deliveries go; the chat view points these at itself while it is open. */
+  handlers: FollowerHandlers;
+
+  constructor(path: string, handlers: FollowerHandlers) {
+    this.handlers = handlers;
+    this.#worker = new Worker(new URL("./watch_worker.ts", import.meta.url), { type: "module" });
+    this.#worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      const data = event.data;
+      if (data.type === "messages") this.handlers.onMessages(data.roomId, data.messages);
+      else this.handlers.onError(data.message);
+    };
+    this.#worker.onerror = (event) => {
+      event.preventDefault();
+      this.handlers.onError(`Live updates stopped: ${event.message}`);
+    };
+    this.#send({ type: "open", path });
+  }
+
+  #send(message: ToWorker): void {
+    this.#worker.postMessage(message);
+  }
+
+  /** Follows `roomId` from just after message `afterId`. */
+  follow(roomId: number, afterId: number): void {
+    this.#send({ type: "follow", roomId, afterId });
+  }
+
+  /** Stops following any room. */
+  unfollow(): void {
+    this.#send({ type: "unfollow" });
+  }
+
+  /** Asks for an immediate look, e.g. right after this terminal sent a message. */
+  poll(): void {
+    this.#send({ type: "poll" });
+  }
+
+  /** Stops the worker. */
+  close(): void {
+    this.#worker.terminate();
+  }
+}

@@ -1,0 +1,97 @@
+import { input, password, select } from "@inquirer/prompts";
+import { formatTime } from "./render.ts";
+import { inert } from "./sanitize.ts";
+import type { Room } from "./store.ts";
+import type { Terminal } from "./terminal.ts";
+
+/** Thrown by inquirer on Ctrl-C, and on our abort when Esc is pressed. */
+function isCancel(err: unknown): boolean {
+  const name = (err as Error)?.name;
+  return name === "ExitPromptError" || name === "AbortPromptError";
+}
+
+/**
+ * Menus and questions, drawn by inquirer on the given terminal. Every method
+ * resolves to `undefined` when the user backs out with Esc or Ctrl-C.
+ */
+export class Menus {
+  readonly #terminal: Terminal;
+
+  constructor(terminal: Terminal) {
+    this.#terminal = terminal;
+  }
+
+  async #ask<T>(
+    prompt: (
+      context: { input: NodeJS.ReadStream; output: NodeJS.WriteStream; signal: AbortSignal },
+    ) => Promise<T>,
+  ): Promise<T | undefined> {
+    const abort = new AbortController();
+    const stop = this.#terminal.onEscape(() => abort.abort());
+    try {
+      return await prompt({
+        input: this.#terminal.input,
+        output: this.#terminal.output,
+        signal: abort.signal,
+      });
+    } catch (err) {
+      if (isCancel(err)) return undefined;
+      throw err;
+    } finally {
+      stop();
+    }
+  }
+
+  /** The first menu. */
+  start(): Promise<"login" | "register" | "quit" | undefined> {
+    return this.#ask((context) =>
+      select({
+        message: "Welcome to chatroom",
+        choices: [
+          { name: "Log in", value: "login" as const },
+          { name: "Create account", value: "register" as const },
+          { name: "Quit", value: "quit" as const },
+        ],
+      }, context)
+    );
+  }
+
+  /** Asks for a line of text; `q` alone backs out like Esc. */
+  async text(message: string): Promise<string | undefined> {
+    const answer = await this.#ask((context) => input({ message, required: true }, context));
+    return answer === undefined || answer.trim() === "q" ? undefined : answer.trim();
+  }
+
+  /** Asks for a password without echoing it; `q` alone backs out like Esc. */
+  async secret(message: string): Promise<string | undefined> {
+    const answer = await this.#ask((context) => password({ message }, context));
+    return answer === undefined || answer === "q" ? undefined : answer;
+  }
+
+  /** The room menu: pick a room, create one, log out or quit. */
+  room(
+    rooms: Room[],
+    now: number,
+  ): Promise<{ join: Room } | "create" | "logout" | "quit" | undefined> {
+    const width = Math.max(10, ...rooms.map((r) => inert(r.name).length));
+    return this.#ask((context) =>
+      select<{ join: Room } | "create" | "logout" | "quit">({
+        message: rooms.length ? "Pick a room" : "There are no rooms yet",
+        pageSize: 12,
+        choices: [
+          ...rooms.map((room) => ({
+            name: `${inert(room.name).padEnd(width)}  ${
+              room.lastActivity === null
+                ? "no messages yet"
+                : `last message ${formatTime(room.lastActivity, now)}`
+            }`,
+            value: { join: room },
+          })),
+          { name: "+ Create a room", value: "create" as const },
+          { name: "Log out", value: "logout" as const },
+          { name: "Quit", value: "quit" as const },
+        ],
+      }, context)
+    );
+  }
+}

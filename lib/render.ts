@@ -1,0 +1,134 @@
+import stringWidth from "string-width";
+import wrapAnsi from "wrap-ansi";
+import { nameKey } from "./names.ts";
+import { inert } from "./sanitize.ts";
+import type { Message } from "./store.ts";
+import type { Theme } from "./theme.ts";
+
+/** What a bubble is drawn for. */
+export interface BubbleOptions {
+  /** Terminal width in columns. */
+  width: number;
+  /** True for the reader's own messages: drawn on the right, in their border colour. */
+  own: boolean;
+  theme: Theme;
+  /** Now, to decide whether a timestamp needs its date. */
+  now: number;
+  /** IANA time zone for timestamps; the system's when absent. */
+  timeZone?: string;
+}
+
+/** Narrowest bubble body, so very narrow terminals still get a readable column. */
+const MIN_BODY = 8;
+
+/**
+ * Draws a message as a speech bubble: a rounded box with the author and time
+ * in its top border and the text word-wrapped inside. Widths are display
+ * columns, so CJK and emoji line up. Own bubbles sit on the right.
+ *
+ * @example
+ * ```ts
+ * renderBubble(message, { width: 40, own: false, theme: plainTheme, now: Date.now() });
+ * // ╭─ alice · 14:02 ─╮
+ * // │ hello there    │
+ * // ╰────────────────╯
+ * ```
+ */
+export function renderBubble(message: Message, options: BubbleOptions): string {
+  const { width, own, theme } = options;
+  const box = own ? theme.ownBorder : theme.border;
+  const maxBody = Math.max(MIN_BODY, Math.min(width - 4, Math.floor(width * 0.75) - 4));
+
+  const time = formatTime(message.sentAt, options.now, options.timeZone);
+  const name = truncate(inert(message.userName), Math.max(1, maxBody - 2 - 3 - stringWidth(time)));
+  const headerWidth = stringWidth(name) + 3 + stringWidth(time);
+  const header = `${theme.user(name, nameKey(message.userName))} ${theme.dim("·")} ${
+    theme.dim(time)
+  }`;
+
+  const lines = wrap(inert(message.text, true), maxBody);
+  const body = Math.min(maxBody, Math.max(headerWidth + 2, ...lines.map((l) => stringWidth(l))));
+  const indent = " ".repeat(own ? Math.max(0, width - body - 4) : 0);
+
+  const out = [
+    indent + box("╭─ ") + header + box(" " + "─".repeat(body - headerWidth - 1) + "╮"),
+    ...lines.map((line) =>
+      indent + box("│ ") + line + " ".repeat(body - stringWidth(line)) + box(" │")
+    ),
+    indent + box("╰" + "─".repeat(body + 2) + "╯"),
+  ];
+  return out.join("\n");
+}
+
+/**
+ * Draws a line from the program (a notice or an error), wrapped to the width.
+ *
+ * @example
+ * ```ts
+ * renderNotice("Joined #general", (s) => s, 80); // "-- Joined #general"
+ * ```
+ */
+export function renderNotice(text: string, paint: (s: string) => string, width: number): string {
+  return wrap(inert(text, true), Math.max(MIN_BODY, width - 3))
+    .map((line, i) => paint((i === 0 ? "-- " : "   ") + line))
+    .join("\n");
+}
+
+/** Word-wraps by display columns; words longer than a line are broken. */
+function wrap(text: string, columns: number): string[] {
+  return text.split("\n").flatMap((paragraph) =>
+    wrapAnsi(paragraph, columns, { hard: true, trim: true }).split("\n")
+  );
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** Cuts text to at most `columns` display columns, marking the cut with "…". */
+export function truncate(text: string, columns: number): string {
+  if (stringWidth(text) <= columns) return text;
+  let out = "";
+  for (const { segment } of graphemes.segment(text)) {
+    if (stringWidth(out + segment) > columns - 1) break;
+    out += segment;
+  }
+  return out + "…";
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const formatters = new Map<string | undefined, Intl.DateTimeFormat>();
+
+function dateParts(ms: number, timeZone?: string): Record<string, string> {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+    formatters.set(timeZone, format);
+  }
+  return Object.fromEntries(format.formatToParts(ms).map((p) => [p.type, p.value]));
+}
+
+/**
+ * "14:02" for today, "Nov 24 14:02" for earlier this year, "2025-11-24 14:02" before.
+ *
+ * @example
+ * ```ts
+ * formatTime(Date.UTC(2026, 10, 25, 14, 2), Date.UTC(2026, 10, 25, 15), "UTC"); // "14:02"
+ * ```
+ */
+export function formatTime(at: number, now: number, timeZone?: string): string {
+  const t = dateParts(at, timeZone);
+  const today = dateParts(now, timeZone);
+  const clock = `${t.hour}:${t.minute}`;
+  if (t.year !== today.year) return `${t.year}-${t.month}-${t.day} ${clock}`;
+  if (t.month !== today.month || t.day !== today.day) {
+    return `${MONTHS[Number(t.month) - 1]} ${t.day} ${clock}`;
+  }
+  return clock;
+}

@@ -1,0 +1,39 @@
+import process from "node:process";
+import config from "./deno.json" with { type: "json" };
+import { run } from "./lib/app.ts";
+import { parseCommandLine, USAGE } from "./lib/cli.ts";
+import { ChatError } from "./lib/errors.ts";
+import { Terminal } from "./lib/terminal.ts";
+
+async function main(args: string[]): Promise<number> {
+  // Read the password once and take it out of the environment, so nothing we start can see it.
+  const password = process.env.CHATROOM_PASSWORD;
+  delete process.env.CHATROOM_PASSWORD;
+  try {
+    const invocation = parseCommandLine(args);
+    if (invocation.command === "help") {
+      console.log(USAGE);
+      return 0;
+    }
+    if (invocation.command === "version") {
+      console.log(`chatroom ${config.version}`);
+      return 0;
+    }
+    await run(invocation, {
+      db: process.env.CHATROOM_DB || undefined,
+      password,
+      noColor: Boolean(process.env.NO_COLOR),
+    }, new Terminal());
+    return 0;
+  } catch (err) {
+    if (err instanceof ChatError) {
+      console.error(`chatroom: ${err.message}`);
+      return err.exitCode;
+    }
+    console.error(`chatroom: unexpected error: ${(err as Error)?.message ?? err}`);
+    if (process.env.CHATROOM_DEBUG) console.error(err);
+    return 1;
+  }
+}
+
+if (import.meta.main) process.exit(await main(Deno.args));
