@@ -35,11 +35,6 @@ export async function run(
     await app.registerCommand(path, invocation.user!, env.password, invocation.passwordStdin);
     return;
   }
-  if (!terminal.interactive) {
-    throw new ChatError(
-      "chatroom needs a terminal; to create an account from a script use chatroom register",
-    );
-  }
   await app.interactive(path, invocation, env.password);
 }
 
@@ -92,10 +87,17 @@ class App {
     const store = openStore(path);
     let follower: Follower | undefined;
     try {
-      this.#notice(`chatroom: ${store.path}`);
-      let user = invocation.user
-        ? await this.#logInAs(store, invocation.user, envPassword)
+      // A wrong CHATROOM_PASSWORD fails here, before anything needs a terminal.
+      let user = invocation.user && envPassword !== undefined
+        ? await logIn(store, invocation.user, envPassword)
         : undefined;
+      if (!this.#terminal.interactive) {
+        throw new ChatError(
+          "chatroom needs a terminal; to create an account from a script use chatroom register",
+        );
+      }
+      this.#notice(`chatroom: ${store.path}`);
+      if (invocation.user && !user) user = await this.#logInAs(store, invocation.user);
       let room = user && invocation.room
         ? store.findOrCreateRoom(invocation.room, user.id)
         : undefined;
@@ -136,9 +138,8 @@ class App {
     }
   }
 
-  /** `--user NAME`: the password from the environment, else asked for. */
-  async #logInAs(store: Store, name: string, envPassword?: string): Promise<User | undefined> {
-    if (envPassword !== undefined) return await logIn(store, name, envPassword);
+  /** `--user NAME` without CHATROOM_PASSWORD: the password is asked for. */
+  async #logInAs(store: Store, name: string): Promise<User | undefined> {
     const found = store.findUser(name);
     if (!found) {
       throw new ChatError(

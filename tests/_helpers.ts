@@ -1,0 +1,42 @@
+// Shared test fixtures: temporary database files and quick accounts.
+import assert from "node:assert/strict";
+import { register } from "../lib/accounts.ts";
+import { ChatError } from "../lib/errors.ts";
+import { openStore, type Store, type User } from "../lib/store.ts";
+
+/** Cheap scrypt parameters for tests that need accounts but do not test hashing. */
+export const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
+
+/** A fresh directory, removed when the returned object is disposed. */
+export function tempDir(): { path: string; [Symbol.dispose](): void } {
+  const path = Deno.makeTempDirSync({ prefix: "chatroom-test-" });
+  return { path, [Symbol.dispose]: () => Deno.removeSync(path, { recursive: true }) };
+}
+
+/** A store on a new file in `dir`, with a clock the test controls. */
+export function tempStore(dir: string, now = () => Date.UTC(2026, 10, 25, 12)): Store {
+  return openStore(`${dir}/chat.db`, { now });
+}
+
+/** Registers `name` with password `${name}-password` and cheap hashing. */
+export function quickUser(store: Store, name: string): Promise<User> {
+  return register(store, name, `${name}-password`, FAST_SCRYPT);
+}
+
+/** Asserts that `fn` throws a ChatError whose message contains `text`. */
+export function assertChatError(fn: () => unknown, text: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof ChatError, `expected a ChatError, got ${err}`);
+    assert.ok(err.message.includes(text), `"${err.message}" does not contain "${text}"`);
+    return true;
+  });
+}
+
+/** Asserts that `promise` rejects with a ChatError whose message contains `text`. */
+export async function assertRejectsChatError(promise: Promise<unknown>, text: string) {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof ChatError, `expected a ChatError, got ${err}`);
+    assert.ok(err.message.includes(text), `"${err.message}" does not contain "${text}"`);
+    return true;
+  });
+}

@@ -1,0 +1,109 @@
+// Real terminals for end-to-end tests: each Screen is a tmux session running
+// the program; tests type with send-keys and read with capture-pane, waiting
+// for text with a deadline instead of sleeping.
+import { CHAT, ROOT } from "./_run.ts";
+
+const SOCKET = `chatroom-test-${Deno.pid}`;
+
+async function tmux(...args: string[]): Promise<string> {
+  const { code, stdout, stderr } = await new Deno.Command("tmux", {
+    args: ["-L", SOCKET, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  if (code !== 0) throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(stderr)}`);
+  return text;
+}
+
+function quote(arg: string): string {
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+let sessions = 0;
+
+/** A terminal of 100 x 30 running `deno task chat ...args`. */
+export class Screen implements AsyncDisposable {
+  readonly name: string;
+
+  private constructor(name: string) {
+    this.name = name;
+  }
+
+  /** Starts the program in a new terminal. When it exits, "[exit N]" is printed. */
+  static async start(args: string[], env: Record<string, string>): Promise<Screen> {
+    const name = `s${++sessions}`;
+    const command = [...CHAT, ...args].map(quote).join(" ");
+    const vars = Object.entries({ TERM: "xterm-256color", ...env })
+      .flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    await tmux(
+      "new-session",
+      "-d",
+      "-s",
+      name,
+      "-x",
+      "100",
+      "-y",
+      "30",
+      "-c",
+      ROOT,
+      ...vars,
+      `${command}; echo "[exit $?]"; sleep 600`,
+    );
+    return new Screen(name);
+  }
+
+  /** The visible screen, one string per row, trailing spaces removed. */
+  async text(): Promise<string> {
+    const rows = (await tmux("capture-pane", "-p", "-t", this.name)).split("\n");
+    return rows.map((row) => row.trimEnd()).join("\n");
+  }
+
+  /** Types text literally. */
+  async type(text: string): Promise<void> {
+    await tmux("send-keys", "-t", this.name, "-l", text);
+  }
+
+  /** Presses keys by tmux name: Enter, Escape, Down, Left, C-c, ... */
+  async press(...keys: string[]): Promise<void> {
+    await tmux("send-keys", "-t", this.name, ...keys);
+  }
+
+  /** Types a line and presses Enter. */
+  async line(text: string): Promise<void> {
+    await this.type(text);
+    await this.press("Enter");
+  }
+
+  /** Waits until the screen matches; fails with the screen after `timeoutMs`. */
+  async waitFor(pattern: string | RegExp, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = await this.text();
+      if (typeof pattern === "string" ? screen.includes(pattern) : pattern.test(screen)) {
+        return screen;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`Timed out waiting for ${pattern} on the screen:\n${screen}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** The cursor position, zero-based. */
+  async cursor(): Promise<{ x: number; y: number }> {
+    const [x, y] = (await tmux("display-message", "-p", "-t", this.name, "#{cursor_x} #{cursor_y}"))
+      .trim().split(" ").map(Number);
+    return { x, y };
+  }
+
+  /** The row the cursor is on. */
+  async cursorLine(): Promise<string> {
+    const { y } = await this.cursor();
+    return (await this.text()).split("\n")[y];
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await tmux("kill-session", "-t", this.name).catch(() => {});
+  }
+}

@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { openStore } from "../lib/store.ts";
+import { tempDir } from "./_helpers.ts";
+import { type Run, runChat } from "./_run.ts";
+
+/** One line on stderr, no stack trace, the given exit code. */
+function assertOneLineError(run: Run, code: number, text: string): void {
+  assert.equal(run.code, code, `exit code; stderr: ${run.stderr}`);
+  const lines = run.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `one line expected, got:\n${run.stderr}`);
+  assert.ok(lines[0].startsWith("chatroom: "), lines[0]);
+  assert.ok(lines[0].includes(text), `"${lines[0]}" does not contain "${text}"`);
+}
+
+Deno.test("chatroom --help and --version", async () => {
+  const help = await runChat(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /chatroom register --user NAME/);
+  assert.match(help.stdout, /CHATROOM_PASSWORD/);
+  const version = await runChat(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^chatroom \d+\.\d+\.\d+\n$/);
+});
+
+Deno.test("chatroom refuses bad usage with exit 2", async (t) => {
+  const cases: [string[], string][] = [
+    [["--colour"], "Unknown option '--colour'"],
+    [["register"], "register needs --user NAME"],
+    [["frobnicate"], 'Unknown command "frobnicate"'],
+    [["--user"], "--user"],
+  ];
+  for (const [args, text] of cases) {
+    await t.step(args.join(" "), async () => assertOneLineError(await runChat(args), 2, text));
+  }
+});
+
+Deno.test("chatroom register creates accounts from a script", async (t) => {
+  using dir = tempDir();
+  const env = { CHATROOM_DB: `${dir.path}/chat.db` };
+
+  await t.step("password from CHATROOM_PASSWORD", async () => {
+    const run = await runChat(["register", "--user", "alice"], {
+      env: { ...env, CHATROOM_PASSWORD: "alice-password" },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "Created account alice\n");
+  });
+  await t.step("password from one line of stdin", async () => {
+    const run = await runChat(["register", "--user", "bob", "--password-stdin"], {
+      env,
+      stdin: "bob-password\nignored\n",
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const store = openStore(env.CHATROOM_DB);
+    assert.ok(store.findUser("bob"));
+    assert.ok(!store.findUser("bob")!.passwordHash.includes("bob-password"));
+    store.close();
+  });
+  await t.step("a taken name, ignoring case", async () => {
+    const run = await runChat(["register", "--user", "ALICE"], {
+      env: { ...env, CHATROOM_PASSWORD: "whatever-password" },
+    });
+    assertOneLineError(run, 1, 'The name "ALICE" is taken');
+  });
+  await t.step("an invalid name", async () => {
+    const run = await runChat(["register", "--user", "bad name"], {
+      env: { ...env, CHATROOM_PASSWORD: "whatever-password" },
+    });
+    assertOneLineError(run, 1, "User name may only hold");
+  });
+  await t.step("a short password", async () => {
+    const run = await runChat(["register", "--user", "carol"], {
+      env: { ...env, CHATROOM_PASSWORD: "short" },
+    });
+    assertOneLineError(run, 1, "Password is too short");
+  });
+  await t.step("no password and no terminal", async () => {
+    const run = await runChat(["register", "--user", "dave"], { env });
+    assertOneLineError(run, 1, "No password");
+  });
+});
+
+Deno.test("chatroom with a wrong CHATROOM_PASSWORD prints one line and exits 1", async () => {
+  using dir = tempDir();
+  const env = { CHATROOM_DB: `${dir.path}/chat.db` };
+  await runChat(["register", "--user", "alice"], {
+    env: { ...env, CHATROOM_PASSWORD: "alice-password" },
+  });
+  const wrong = await runChat(["--user", "alice"], {
+    env: { ...env, CHATROOM_PASSWORD: "not-her-password" },
+  });
+  assertOneLineError(wrong, 1, "Wrong password for alice");
+  const nobody = await runChat(["--user", "zed"], {
+    env: { ...env, CHATROOM_PASSWORD: "whatever" },
+  });
+  assertOneLineError(nobody, 1, 'There is no account named "zed"');
+});
+
+Deno.test("chatroom without a terminal says so in one line", async () => {
+  using dir = tempDir();
+  const run = await runChat([], { env: { CHATROOM_DB: `${dir.path}/chat.db` } });
+  assertOneLineError(run, 1, "chatroom needs a terminal");
+});
+
+Deno.test("chatroom refuses an unusable database in one line and leaves it untouched", async () => {
+  using dir = tempDir();
+  const junk = `${dir.path}/junk.db`;
+  const bytes = new TextEncoder().encode("not a database\n".repeat(300));
+  Deno.writeFileSync(junk, bytes);
+  const run = await runChat(["register", "--user", "alice", "--db", junk], {
+    env: { CHATROOM_PASSWORD: "alice-password" },
+  });
+  assertOneLineError(run, 1, `${junk} is not an SQLite database`);
+  assert.deepEqual(Deno.readFileSync(junk), bytes);
+
+  const folder = await runChat(["--db", dir.path], { env: { CHATROOM_PASSWORD: "x" } });
+  assertOneLineError(folder, 1, "is a directory, not a database file");
+});

@@ -1,0 +1,181 @@
+// End to end, in real terminals (tmux): two people on one database file.
+import assert from "node:assert/strict";
+import { tempDir } from "./_helpers.ts";
+import { runChat } from "./_run.ts";
+import { Screen } from "./_tmux.ts";
+
+/** The chat prompt as captured (capture-pane drops trailing spaces). */
+const PROMPT = (room: string) => `${room} ›`;
+
+/** Moves the menu highlight down `downs` times to `label` and picks it. */
+async function choose(screen: Screen, label: string, downs = 0): Promise<void> {
+  for (let i = 0; i < downs; i++) await screen.press("Down");
+  await screen.waitFor(`❯ ${label}`);
+  await screen.press("Enter");
+}
+
+async function createAccount(screen: Screen, name: string, password: string): Promise<void> {
+  await screen.waitFor("Welcome to chatroom");
+  await choose(screen, "Create account", 1);
+  await screen.waitFor("Choose a user name:");
+  await screen.line(name);
+  await screen.waitFor("Choose a password");
+  await screen.line(password);
+  await screen.waitFor("Repeat the password:");
+  await screen.line(password);
+}
+
+async function registerByScript(db: string, name: string): Promise<void> {
+  const run = await runChat(["register", "--user", name], {
+    env: { CHATROOM_DB: db, CHATROOM_PASSWORD: `${name}-password` },
+  });
+  assert.equal(run.code, 0, run.stderr);
+}
+
+/** A bubble row holding exactly `text`, padded to the bubble's width. */
+function bubbleLine(text: string): RegExp {
+  return new RegExp(`│ ${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} *│`);
+}
+
+function count(haystack: string, needle: string): number {
+  return haystack.split(needle).length - 1;
+}
+
+Deno.test("two terminals: accounts from the menu, live messages, draft kept while typing", async () => {
+  using dir = tempDir();
+  const env = { CHATROOM_DB: `${dir.path}/chat.db` };
+
+  await using a = await Screen.start([], env);
+  await createAccount(a, "alice", "alice-password");
+  await a.waitFor("There are no rooms yet");
+  await choose(a, "+ Create a room");
+  await a.waitFor("Room name:");
+  await a.line("general");
+  await a.waitFor(PROMPT("general"));
+
+  await using b = await Screen.start([], env);
+  await createAccount(b, "bob", "bob-password");
+  await b.waitFor("Pick a room");
+  await choose(b, "general");
+  await b.waitFor(PROMPT("general"));
+
+  // Alice is half-way through a line, with the cursor two characters back.
+  const draft = "half-typed dr";
+  await a.type(draft);
+  await a.press("Left", "Left");
+  await a.waitFor(PROMPT("general") + " " + draft);
+  const before = await a.cursor();
+  assert.equal(before.x, (PROMPT("general") + " " + draft).length - 2);
+
+  await b.line("hello from bob");
+  const screen = await a.waitFor(bubbleLine("hello from bob"));
+  assert.equal(count(screen, "hello from bob"), 1);
+  assert.equal(await a.cursorLine(), PROMPT("general") + " " + draft);
+  assert.equal((await a.cursor()).x, before.x, "the cursor stays where it was");
+  assert.ok(screen.includes("╭─ bob · "), "the bubble names its author");
+
+  // Alice goes on typing where her cursor was, then sends.
+  await a.type("X");
+  await a.press("End");
+  await a.line("aft");
+  await b.waitFor(bubbleLine("half-typed Xdraft"));
+  const mine = await a.waitFor(bubbleLine("half-typed Xdraft"));
+  assert.equal(count(mine, "half-typed Xdraft"), 1, "sent once, shown once");
+  const own = mine.split("\n").find((l) => l.includes("half-typed Xdraft"))!;
+  assert.equal(own.length, 100, "your own bubbles sit on the right edge");
+  assert.equal(await a.cursorLine(), PROMPT("general"), "the input line is empty again");
+
+  await b.line("/quit");
+  await b.waitFor("[exit 0]");
+});
+
+Deno.test("switching rooms with /join and with q and the menu", async () => {
+  using dir = tempDir();
+  const db = `${dir.path}/chat.db`;
+  await registerByScript(db, "alice");
+  await registerByScript(db, "bob");
+
+  await using a = await Screen.start(["--user", "alice", "--room", "general"], {
+    CHATROOM_DB: db,
+    CHATROOM_PASSWORD: "alice-password",
+  });
+  await using b = await Screen.start(["--user", "bob", "--room", "general"], {
+    CHATROOM_DB: db,
+    CHATROOM_PASSWORD: "bob-password",
+  });
+  await a.waitFor(PROMPT("general"));
+  await b.waitFor(PROMPT("general"));
+
+  await a.line("/join lobby");
+  await a.waitFor(PROMPT("lobby"));
+  await a.waitFor("You are in lobby");
+
+  await b.line("only for general");
+  await b.waitFor(bubbleLine("only for general"));
+  await b.line("/join lobby");
+  await b.waitFor(PROMPT("lobby"));
+  await b.line("now in lobby");
+
+  const inLobby = await a.waitFor(bubbleLine("now in lobby"));
+  assert.ok(!inLobby.includes("only for general"), "nothing from the room you left");
+
+  await a.line("q");
+  await a.waitFor("Pick a room");
+  await choose(a, "general", 1); // lobby is listed first: it was active last
+  await a.waitFor(PROMPT("general"));
+  await a.waitFor(bubbleLine("only for general")); // its history
+
+  await a.line("/quit");
+  await a.waitFor("[exit 0]");
+});
+
+Deno.test("history survives a restart; wrong passwords and taken names are refused", async () => {
+  using dir = tempDir();
+  const db = `${dir.path}/chat.db`;
+  await registerByScript(db, "alice");
+
+  {
+    await using first = await Screen.start(["--user", "alice", "--room", "general"], {
+      CHATROOM_DB: db,
+      CHATROOM_PASSWORD: "alice-password",
+    });
+    await first.waitFor(PROMPT("general"));
+    await first.line("remember me");
+    await first.waitFor(bubbleLine("remember me"));
+    await first.line("/quit");
+    await first.waitFor("[exit 0]");
+  }
+
+  await using again = await Screen.start([], { CHATROOM_DB: db });
+  await again.waitFor("Welcome to chatroom");
+  await choose(again, "Log in");
+  await again.waitFor("User name:");
+  await again.line("alice");
+  await again.waitFor("Password for alice");
+  await again.line("wrong-password");
+  await again.waitFor("Wrong password for alice; try again");
+  await again.line("q");
+  await again.waitFor(/Welcome to chatroom[^]*Welcome to chatroom/); // back at the menu
+
+  await choose(again, "Log in");
+  await again.waitFor(/User name:[^]*User name:/);
+  await again.line("ALICE");
+  await again.waitFor(/Password for alice[^]*Password for alice[^]*Password for alice/);
+  await again.line("alice-password");
+  await again.waitFor("Pick a room");
+  await choose(again, "general");
+  await again.waitFor(bubbleLine("remember me"));
+  await again.line("/leave");
+  await again.waitFor(/Pick a room[^]*Pick a room/);
+  await choose(again, "Log out", 2);
+  await again.waitFor("Logged out alice");
+
+  await choose(again, "Create account", 1);
+  await again.waitFor("Choose a user name:");
+  await again.line("Alice");
+  await again.waitFor('The name "Alice" is taken');
+  await again.press("Escape");
+  await again.waitFor(/is taken[^]*Welcome to chatroom/); // Esc went back to the menu
+  await choose(again, "Quit", 2);
+  await again.waitFor("[exit 0]");
+});

@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { logIn } from "../lib/accounts.ts";
+import { MAX_MESSAGE_LENGTH, openStore } from "../lib/store.ts";
+import { SCHEMA_VERSION } from "../lib/schema.ts";
+import {
+  assertChatError,
+  assertRejectsChatError,
+  quickUser,
+  tempDir,
+  tempStore,
+} from "./_helpers.ts";
+
+Deno.test("openStore() creates the file with mode 0600, in WAL mode, at the current schema", () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  store.close();
+  assert.equal(Deno.statSync(`${dir.path}/chat.db`).mode! & 0o777, 0o600);
+  const db = new DatabaseSync(`${dir.path}/chat.db`);
+  assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
+  assert.equal(db.prepare("PRAGMA user_version").get()?.user_version, SCHEMA_VERSION);
+  db.close();
+});
+
+Deno.test("Store users: unique ignoring case, found ignoring case, password checked", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "Alice");
+  assert.deepEqual(alice, { id: alice.id, name: "Alice" });
+  await assertRejectsChatError(quickUser(store, "ALICE"), 'The name "ALICE" is taken');
+  assertChatError(() => store.createUser("aLiCe", "hash"), "is taken");
+  assert.equal(store.findUser("alice")?.id, alice.id);
+  assert.deepEqual(await logIn(store, "ALICE", "Alice-password"), alice);
+  await assertRejectsChatError(logIn(store, "alice", "nope"), "Wrong password for Alice");
+  await assertRejectsChatError(logIn(store, "nobody", "x"), 'There is no account named "nobody"');
+  store.close();
+});
+
+Deno.test("Store rooms: created once, listed by last activity", async () => {
+  using dir = tempDir();
+  let clock = 1000;
+  const store = tempStore(dir.path, () => clock);
+  const alice = await quickUser(store, "alice");
+  const general = store.createRoom("general", alice.id);
+  assertChatError(
+    () => store.createRoom("GENERAL", alice.id),
+    'A room named "GENERAL" already exists',
+  );
+  assertChatError(() => store.createRoom("bad name", alice.id), "Room name may only hold");
+  const lobby = store.findOrCreateRoom("lobby", alice.id);
+  assert.equal(store.findOrCreateRoom("Lobby", alice.id).id, lobby.id);
+  store.createRoom("quiet", alice.id);
+
+  clock = 2000;
+  store.addMessage(general.id, alice.id, "first");
+  clock = 3000;
+  store.addMessage(lobby.id, alice.id, "later");
+  assert.deepEqual(store.listRooms(), [
+    { id: lobby.id, name: "lobby", lastActivity: 3000 },
+    { id: general.id, name: "general", lastActivity: 2000 },
+    { id: 3, name: "quiet", lastActivity: null },
+  ]);
+  store.close();
+});
+
+Deno.test("Store messages: the last 50 on join, then everything after an id", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  const bob = await quickUser(store, "bob");
+  const room = store.createRoom("general", alice.id);
+  const other = store.createRoom("other", alice.id);
+  for (let i = 1; i <= 60; i++) {
+    store.addMessage(room.id, i % 2 ? alice.id : bob.id, `message ${i}`);
+    store.addMessage(other.id, bob.id, `elsewhere ${i}`);
+  }
+  const recent = store.recentMessages(room.id);
+  assert.equal(recent.length, 50);
+  assert.equal(recent[0].text, "message 11");
+  assert.equal(recent[49].text, "message 60");
+  assert.equal(recent[49].userName, "bob");
+  assert.ok(recent.every((m) => m.roomId === room.id));
+  const after = store.messagesAfter(room.id, recent[47].id);
+  assert.deepEqual(after.map((m) => m.text), ["message 59", "message 60"]);
+  assert.equal(store.lastMessageId(room.id), recent[49].id);
+  store.close();
+});
+
+Deno.test("Store.addMessage() refuses empty and over-long messages and stores the rest intact", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  const room = store.createRoom("general", alice.id);
+  assertChatError(() => store.addMessage(room.id, alice.id, "   "), "Message is empty");
+  assertChatError(
+    () => store.addMessage(room.id, alice.id, "x".repeat(MAX_MESSAGE_LENGTH + 1)),
+    "Message is 4001 characters long; the limit is 4000. Nothing was sent",
+  );
+  const exact = "😀".repeat(MAX_MESSAGE_LENGTH);
+  store.addMessage(room.id, alice.id, exact);
+  const hostile = "\x1b]52;c;aGk=\x07\x1b[2J'); DROP TABLE messages; --";
+  store.addMessage(room.id, alice.id, hostile);
+  assert.deepEqual(store.recentMessages(room.id).map((m) => m.text), [exact, hostile]);
+  store.close();
+});
+
+Deno.test("openStore() refuses unusable files with one line and leaves them untouched", async (t) => {
+  using dir = tempDir();
+  const cases: { name: string; make(path: string): void; message: string }[] = [
+    { name: "a directory", make: (p) => Deno.mkdirSync(p), message: "is a directory" },
+    {
+      name: "random bytes",
+      make: (p) => Deno.writeFileSync(p, crypto.getRandomValues(new Uint8Array(8192))),
+      message: "is not an SQLite database",
+    },
+    {
+      name: "a text file",
+      make: (p) => Deno.writeTextFileSync(p, "hello, I am not a database\n".repeat(200)),
+      message: "is not an SQLite database",
+    },
+    {
+      name: "a newer schema",
+      make: (p) => {
+        openStore(p).close();
+        const db = new DatabaseSync(p);
+        db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+        db.close();
+      },
+      message: `was written by a newer chatroom (schema ${SCHEMA_VERSION + 1}`,
+    },
+    {
+      name: "another program's SQLite file",
+      make: (p) => {
+        const db = new DatabaseSync(p);
+        db.exec("CREATE TABLE notes (body TEXT)");
+        db.close();
+      },
+      message: "is an SQLite database but not a chatroom one",
+    },
+    {
+      name: "a read-only file",
+      make: (p) => {
+        openStore(p).close();
+        Deno.chmodSync(p, 0o444);
+      },
+      message: "is read-only",
+    },
+  ];
+  for (const [i, c] of cases.entries()) {
+    await t.step(c.name, () => {
+      const path = `${dir.path}/case${i}.db`;
+      c.make(path);
+      const before = Deno.statSync(path).isFile ? Deno.readFileSync(path) : undefined;
+      assertChatError(() => openStore(path), c.message);
+      if (before) assert.deepEqual(Deno.readFileSync(path), before);
+    });
+  }
+});
+
+Deno.test("openStore() names a missing folder in one line", () => {
+  using dir = tempDir();
+  assertChatError(() => openStore(`${dir.path}/no/such/dir/chat.db`), "Cannot create");
+});
+
+Deno.test("Two stores on one file see each other's writes", async () => {
+  using dir = tempDir();
+  const a = tempStore(dir.path);
+  const b = tempStore(dir.path);
+  const alice = await quickUser(a, "alice");
+  const room = a.createRoom("general", alice.id);
+  assert.equal(b.findRoom("GENERAL")?.id, room.id);
+  const before = a.dataVersion();
+  b.addMessage(room.id, alice.id, "from b");
+  assert.notEqual(a.dataVersion(), before);
+  assert.equal(a.recentMessages(room.id)[0].text, "from b");
+  a.close();
+  b.close();
+});
