@@ -85,8 +85,10 @@ class App {
 
   async interactive(path: string, invocation: Invocation, envPassword?: string): Promise<void> {
     const store = openStore(path);
-    let follower: Follower | undefined;
+    // Start the worker before drawing anything (see Follower.ready).
+    const follower = new Follower(path, { onMessages: () => {}, onError: () => {} });
     try {
+      await follower.ready;
       // A wrong CHATROOM_PASSWORD fails here, before anything needs a terminal.
       let user = invocation.user && envPassword !== undefined
         ? await logIn(store, invocation.user, envPassword)
@@ -120,7 +122,6 @@ class App {
           room = choice === "create" ? await this.#createRoomFlow(store, user) : choice.join;
           if (!room) continue;
         }
-        follower ??= new Follower(path, { onMessages: () => {}, onError: () => {} });
         const next = await chat({
           store,
           user,
@@ -133,7 +134,7 @@ class App {
         room = undefined;
       }
     } finally {
-      follower?.close();
+      follower.close();
       store.close();
     }
   }

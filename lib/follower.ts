@@ -24,17 +24,30 @@ export class Follower {
   readonly #worker: Worker;
   /** Where deliveries go; the chat view points these at itself while it is open. */
   handlers: FollowerHandlers;
+  /**
+   * Settles once the worker has started (or failed to). Deno clears the
+   * terminal's current line on stderr while it loads the worker's modules, so
+   * the terminal should wait for this before drawing a prompt.
+   */
+  readonly ready: Promise<void>;
 
   constructor(path: string, handlers: FollowerHandlers) {
     this.handlers = handlers;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.ready = promise;
     this.#worker = new Worker(new URL("./watch_worker.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const data = event.data;
-      if (data.type === "messages") this.handlers.onMessages(data.roomId, data.messages);
-      else this.handlers.onError(data.message);
+      if (data.type === "ready") resolve();
+      else if (data.type === "messages") this.handlers.onMessages(data.roomId, data.messages);
+      else {
+        resolve();
+        this.handlers.onError(data.message);
+      }
     };
     this.#worker.onerror = (event) => {
       event.preventDefault();
+      resolve();
       this.handlers.onError(`Live updates stopped: ${event.message}`);
     };
     this.#send({ type: "open", path });

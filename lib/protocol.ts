@@ -13,6 +13,8 @@ export type ToWorker =
 
 /** What the watch worker posts back. */
 export type FromWorker =
+  /** The database is open and the worker is listening. Sent once, after `open`. */
+  | { type: "ready" }
   /** New messages of `roomId`, in id order, each posted once. */
   | { type: "messages"; roomId: number; messages: Message[] }
   /** The worker could not read the database; `message` is one line for the user. */

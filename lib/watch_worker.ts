@@ -72,6 +72,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       }
       setInterval(check, POLL_MS);
       watch(path).catch((err) => post({ type: "error", message: String(err) }));
+      post({ type: "ready" });
       break;
     }
     case "follow":
