@@ -53,9 +53,10 @@ export class Screen implements AsyncDisposable {
     return new Screen(name);
   }
 
-  /** The visible screen, one string per row, trailing spaces removed. */
-  async text(): Promise<string> {
-    const rows = (await tmux("capture-pane", "-p", "-t", this.name)).split("\n");
+  /** The visible screen (with `scrollback`, all of history too), trailing spaces removed. */
+  async text(scrollback = false): Promise<string> {
+    const range = scrollback ? ["-S", "-"] : [];
+    const rows = (await tmux("capture-pane", "-p", ...range, "-t", this.name)).split("\n");
     return rows.map((row) => row.trimEnd()).join("\n");
   }
 
@@ -76,10 +77,13 @@ export class Screen implements AsyncDisposable {
   }
 
   /** Waits until the screen matches; fails with the screen after `timeoutMs`. */
-  async waitFor(pattern: string | RegExp, timeoutMs = 20_000): Promise<string> {
+  async waitFor(
+    pattern: string | RegExp,
+    { timeoutMs = 20_000, scrollback = false } = {},
+  ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const screen = await this.text();
+      const screen = await this.text(scrollback);
       if (typeof pattern === "string" ? screen.includes(pattern) : pattern.test(screen)) {
         return screen;
       }

@@ -1,5 +1,6 @@
 // End to end, in real terminals (tmux): two people on one database file.
 import assert from "node:assert/strict";
+import { openStore } from "../lib/store.ts";
 import { tempDir } from "./_helpers.ts";
 import { runChat } from "./_run.ts";
 import { Screen } from "./_tmux.ts";
@@ -118,6 +119,24 @@ Deno.test("switching rooms with /join and with q and the menu", async () => {
 
   const inLobby = await a.waitFor(bubbleLine("now in lobby"));
   assert.ok(!inLobby.includes("only for general"), "nothing from the room you left");
+
+  // Up recalls the last line; a message over the limit is refused and kept in the input line.
+  await b.press("Up");
+  await b.waitFor(`${PROMPT("lobby")} now in lobby`);
+  await b.press("C-u");
+  await b.line("y".repeat(4001));
+  const refused = await b.waitFor(
+    "Message is 4001 characters long; the limit is 4000. Nothing was sent",
+    { scrollback: true }, // the draft put back fills more than the screen
+  );
+  assert.ok(refused.includes("yyyy"));
+  // The refused text is back in the input line: one character less and it goes through.
+  await b.press("End", "BSpace", "Enter");
+  await a.waitFor(/│ y{40,} *│/);
+  const check = openStore(db);
+  const [last] = check.recentMessages(check.findRoom("lobby")!.id, 1);
+  check.close();
+  assert.equal(last.text, "y".repeat(4000));
 
   await a.line("q");
   await a.waitFor("Pick a room");
