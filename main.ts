@@ -19,11 +19,16 @@ async function main(args: string[]): Promise<number> {
       console.log(`chatroom ${config.version}`);
       return 0;
     }
+    const interrupted = () => new Promise((resolve) => process.once("SIGINT", resolve));
+    // `chatroom tail | head` closes the pipe early: that is the reader's choice, not an error.
+    process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(0);
+    });
     await run(invocation, {
       db: process.env.CHATROOM_DB || undefined,
       password,
       noColor: Boolean(process.env.NO_COLOR),
-    }, new Terminal());
+    }, { terminal: new Terminal(), interrupted });
     return 0;
   } catch (err) {
     if (err instanceof ChatError) {

@@ -4,6 +4,20 @@ import { checkNewPassword, hashPassword, type ScryptParams, verifyPassword } fro
 import type { Store, User } from "./store.ts";
 
 /**
+ * Returns `rawName` normalised if it is a valid name no account has taken.
+ *
+ * @example
+ * ```ts
+ * freeName(store, "alice"); // "alice", or throws ChatError
+ * ```
+ */
+export function freeName(store: Store, rawName: string): string {
+  const name = normalizeName(rawName, "User name");
+  if (store.findUser(name)) throw new ChatError(`The name "${name}" is taken`);
+  return name;
+}
+
+/**
  * Creates an account with a hashed password.
  *
  * @example
@@ -17,9 +31,8 @@ export async function register(
   password: string,
   params?: ScryptParams,
 ): Promise<User> {
-  const name = normalizeName(rawName, "User name");
   // Check before hashing so a taken name fails at once; the insert checks again.
-  if (store.findUser(name)) throw new ChatError(`The name "${name}" is taken`);
+  const name = freeName(store, rawName);
   checkNewPassword(password);
   return store.createUser(name, await hashPassword(password, params));
 }

@@ -1,13 +1,13 @@
-import { createInterface } from "node:readline";
-import { logIn, register } from "./accounts.ts";
+import { freeName, logIn, register } from "./accounts.ts";
 import { chat } from "./chat.ts";
 import type { Invocation } from "./cli.ts";
 import { ChatError } from "./errors.ts";
 import { Follower } from "./follower.ts";
 import { Menus } from "./menus.ts";
-import { normalizeName } from "./names.ts";
 import { checkNewPassword, MIN_PASSWORD_LENGTH } from "./password.ts";
 import { renderNotice } from "./render.ts";
+import { exportRoom, rooms, type ScriptOutput, send, tail } from "./scripts.ts";
+import { StdinLines } from "./stdin_lines.ts";
 import { openStore, type Room, type Store, type User } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
 import { colorTheme, plainTheme, type Theme } from "./theme.ts";
@@ -22,20 +22,61 @@ export interface Environment {
 /** The default database file, in the working directory. */
 export const DEFAULT_DB = "chatroom.db";
 
-/** Runs `chatroom register` or the interactive program. */
-export async function run(
-  invocation: Invocation,
-  env: Environment,
-  terminal: Terminal,
-): Promise<void> {
+/** The process around the program. */
+export interface Process {
+  terminal: Terminal;
+  /** Settles on Ctrl-C (SIGINT); only `tail` waits for it, so only `tail` handles SIGINT. */
+  interrupted: () => Promise<unknown>;
+}
+
+/** Runs one command of the program. */
+export async function run(invocation: Invocation, env: Environment, io: Process): Promise<void> {
   const path = invocation.db ?? env.db ?? DEFAULT_DB;
+  const { terminal } = io;
   const theme = env.noColor || !terminal.output.isTTY ? plainTheme : colorTheme();
   const app = new App(terminal, theme);
-  if (invocation.command === "register") {
-    await app.registerCommand(path, invocation.user!, env.password, invocation.passwordStdin);
+  if (invocation.command === "chat") {
+    await app.interactive(path, invocation, env.password);
     return;
   }
-  await app.interactive(path, invocation, env.password);
+  const out: ScriptOutput = {
+    stdout: terminal.output,
+    warn: (line) => console.error(`chatroom: ${line}`),
+  };
+  const stdin = new StdinLines(terminal.input);
+  const store = openStore(path);
+  try {
+    switch (invocation.command) {
+      case "register":
+        await app.register(
+          store,
+          invocation.user!,
+          await app.newPassword(env.password, invocation, stdin),
+        );
+        break;
+      case "send":
+      case "tail": {
+        const password = await app.password(invocation.user!, env.password, invocation, stdin);
+        const user = await logIn(store, invocation.user!, password);
+        if (invocation.command === "send") {
+          await send(store, user, invocation.room!, invocation.text, stdin, out);
+        } else {
+          const options = { ...invocation, theme, stop: io.interrupted };
+          await tail(store, user, invocation.room!, options, out);
+        }
+        break;
+      }
+      case "rooms":
+        rooms(store, invocation.json, out);
+        break;
+      case "export":
+        await exportRoom(store, invocation.room!, invocation.format, out);
+        break;
+    }
+  } finally {
+    stdin.close();
+    store.close();
+  }
 }
 
 class App {
@@ -57,30 +98,45 @@ class App {
     this.#terminal.print(renderNotice(text, this.#theme.error, this.#terminal.columns));
   }
 
-  async registerCommand(
-    path: string,
-    rawName: string,
+  /** The password for a script: CHATROOM_PASSWORD, else stdin's first line, else a prompt. */
+  async password(
+    name: string,
     envPassword: string | undefined,
-    passwordStdin: boolean,
-  ): Promise<void> {
-    const name = normalizeName(rawName, "User name");
-    const store = openStore(path);
-    try {
-      if (store.findUser(name)) throw new ChatError(`The name "${name}" is taken`);
-      let password = envPassword;
-      if (password === undefined && passwordStdin) password = await readStdinLine();
-      if (password === undefined) {
-        if (!this.#terminal.interactive) {
-          throw new ChatError("No password: set CHATROOM_PASSWORD or use --password-stdin");
-        }
-        password = await this.#choosePassword();
-        if (password === undefined) throw new ChatError("Cancelled; no account was created");
-      }
-      const user = await register(store, name, password);
-      this.#terminal.output.write(`Created account ${user.name}\n`);
-    } finally {
-      store.close();
+    invocation: Invocation,
+    stdin: StdinLines,
+  ): Promise<string> {
+    if (envPassword !== undefined) return envPassword;
+    if (invocation.passwordStdin) {
+      const line = await stdin.next();
+      if (line === undefined) throw new ChatError("--password-stdin: stdin was empty");
+      return line;
     }
+    if (!this.#terminal.interactive) {
+      throw new ChatError("No password: set CHATROOM_PASSWORD or use --password-stdin");
+    }
+    const password = await this.#menus.secret(`Password for ${name}:`);
+    if (password === undefined) throw new ChatError("Cancelled");
+    return password;
+  }
+
+  /** A new account's password: like {@linkcode password}, but asked twice at a prompt. */
+  async newPassword(
+    envPassword: string | undefined,
+    invocation: Invocation,
+    stdin: StdinLines,
+  ): Promise<string> {
+    if (envPassword !== undefined || invocation.passwordStdin || !this.#terminal.interactive) {
+      return await this.password(invocation.user!, envPassword, invocation, stdin);
+    }
+    const password = await this.#choosePassword();
+    if (password === undefined) throw new ChatError("Cancelled; no account was created");
+    return password;
+  }
+
+  /** `chatroom register`. */
+  async register(store: Store, name: string, password: string): Promise<void> {
+    const user = await register(store, name, password);
+    this.#terminal.output.write(`Created account ${user.name}\n`);
   }
 
   async interactive(path: string, invocation: Invocation, envPassword?: string): Promise<void> {
@@ -180,8 +236,7 @@ class App {
       const answer = await this.#menus.text("Choose a user name:");
       if (answer === undefined) return undefined;
       try {
-        name = normalizeName(answer, "User name");
-        if (store.findUser(name)) throw new ChatError(`The name "${name}" is taken`);
+        name = freeName(store, answer);
         break;
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;
@@ -233,16 +288,5 @@ class App {
         this.#error(err.message);
       }
     }
-  }
-}
-
-/** Reads the first line of stdin (for --password-stdin). */
-async function readStdinLine(): Promise<string> {
-  const reader = createInterface({ input: process.stdin, terminal: false });
-  try {
-    for await (const line of reader) return line;
-    throw new ChatError("--password-stdin: stdin was empty");
-  } finally {
-    reader.close();
   }
 }

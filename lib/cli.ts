@@ -1,13 +1,26 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
 
+/** Formats `chatroom export` writes. */
+export const EXPORT_FORMATS = ["txt", "md", "json"] as const;
+/** One of {@linkcode EXPORT_FORMATS}. */
+export type ExportFormat = typeof EXPORT_FORMATS[number];
+
 /** What the command line asked for. */
 export interface Invocation {
-  command: "chat" | "register" | "help" | "version";
+  command: "chat" | "register" | "send" | "tail" | "rooms" | "export" | "help" | "version";
   db?: string;
   user?: string;
   room?: string;
   passwordStdin: boolean;
+  /** send: the message given as arguments; undefined to read stdin. */
+  text?: string;
+  /** tail: how many earlier messages to print first. */
+  history: number;
+  /** tail, rooms: JSON output. */
+  json: boolean;
+  /** export: the output format. */
+  format: ExportFormat;
 }
 
 /** The text `--help` prints. */
@@ -15,14 +28,28 @@ export const USAGE = `chatroom: chat with other terminals through one SQLite fil
 
 Usage:
   chatroom [--db PATH] [--user NAME] [--room NAME]
-  chatroom register --user NAME [--db PATH] [--password-stdin]
+  chatroom register --user NAME [--password-stdin]
+  chatroom send --user NAME --room ROOM [--password-stdin] [TEXT...]
+  chatroom tail --user NAME --room ROOM [--password-stdin] [--history N] [--json]
+  chatroom rooms [--json]
+  chatroom export --room ROOM [--format txt|md|json]
   chatroom --help | --version
+
+Commands:
+  register           Create an account
+  send               Send TEXT as one message, or each line of stdin as it arrives
+  tail               Print the last N messages (default 10), then follow new ones
+  rooms              List rooms with their message counts and last activity
+  export             Print a room's whole history
 
 Options:
   --db PATH          Database file (default: $CHATROOM_DB, else ./chatroom.db)
   --user NAME        Log in as NAME (register: the account to create)
-  --room NAME        Go straight into room NAME, creating it if needed
-  --password-stdin   register: read the password from the first line of stdin
+  --room NAME        The room; the chat view and send create it if needed
+  --password-stdin   Read the password from the first line of stdin
+  --history N        tail: how many earlier messages to print first
+  --json             tail: one JSON object per line; rooms: a JSON array
+  --format F         export: txt (default), md or json (an array)
   -h, --help         Show this help
   -V, --version      Show the version
 
@@ -33,13 +60,36 @@ Environment:
 
 In a room, type /help for the commands; q alone leaves the room.`;
 
+const COMMANDS = ["register", "send", "tail", "rooms", "export"] as const;
+
+/** Which options each command takes, beyond --db. */
+const ACCEPTS: Record<Invocation["command"], readonly string[]> = {
+  chat: ["user", "room"],
+  register: ["user", "password-stdin"],
+  send: ["user", "room", "password-stdin"],
+  tail: ["user", "room", "password-stdin", "history", "json"],
+  rooms: ["json"],
+  export: ["room", "format"],
+  help: [],
+  version: [],
+};
+
+/** Which options each command cannot do without. */
+const NEEDS: Partial<Record<Invocation["command"], readonly string[]>> = {
+  register: ["user"],
+  send: ["user", "room"],
+  tail: ["user", "room"],
+  export: ["room"],
+};
+
 /**
  * Parses the command line. Bad usage throws {@linkcode UsageError} (exit 2).
  *
  * @example
  * ```ts
- * parseCommandLine(["--user", "alice", "--room", "lobby"]);
- * // { command: "chat", user: "alice", room: "lobby", passwordStdin: false }
+ * parseCommandLine(["--user", "alice", "--room", "lobby"]).command; // "chat"
+ * parseCommandLine(["send", "--user", "bot", "--room", "ops", "deploy", "done"]).text;
+ * // "deploy done"
  * ```
  */
 export function parseCommandLine(args: string[]): Invocation {
@@ -53,34 +103,68 @@ export function parseCommandLine(args: string[]): Invocation {
         db: { type: "string" },
         user: { type: "string" },
         room: { type: "string" },
-        "password-stdin": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        version: { type: "boolean", short: "V", default: false },
+        "password-stdin": { type: "boolean" },
+        history: { type: "string" },
+        json: { type: "boolean" },
+        format: { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
       },
     });
   } catch (err) {
-    // Node's messages go on with advice about "--"; the first sentence is the point.
-    throw new UsageError(`${(err as Error).message.split(". ")[0]}; see chatroom --help`);
+    // Node's messages go on with advice on further lines; the first sentence is the point.
+    const reason = (err as Error).message.split("\n")[0].split(". ")[0].replace(/\.$/, "");
+    throw new UsageError(`${reason}; see chatroom --help`);
   }
   const { values, positionals } = parsed;
-  const base = {
+  const [first, ...rest] = positionals;
+  const command: Invocation["command"] = values.help
+    ? "help"
+    : values.version
+    ? "version"
+    : first === undefined
+    ? "chat"
+    : COMMANDS.find((c) => c === first) ??
+      fail(`Unknown command "${first}"; see chatroom --help`);
+
+  if (command !== "help" && command !== "version") {
+    for (const [option, value] of Object.entries(values)) {
+      if (value === undefined || option === "db") continue;
+      if (!ACCEPTS[command].includes(option)) {
+        fail(
+          command === "chat" ? `--${option} needs a command` : `${command} takes no --${option}`,
+        );
+      }
+    }
+    for (const option of NEEDS[command] ?? []) {
+      if (values[option as keyof typeof values] === undefined) {
+        fail(`${command} needs --${option} ${option === "user" ? "NAME" : "ROOM"}`);
+      }
+    }
+    if (command !== "send" && rest.length > 0) fail(`Unexpected argument "${rest[0]}"`);
+  }
+
+  const history = values.history === undefined ? 10 : Number(values.history);
+  if (!Number.isSafeInteger(history) || history < 0) {
+    fail(`--history takes a whole number of messages, not "${values.history}"`);
+  }
+  const format = values.format ?? "txt";
+  if (!EXPORT_FORMATS.includes(format as ExportFormat)) {
+    fail(`--format takes ${EXPORT_FORMATS.join(", ")}, not "${format}"`);
+  }
+  return {
+    command,
     db: values.db,
     user: values.user,
     room: values.room,
-    passwordStdin: values["password-stdin"],
+    passwordStdin: values["password-stdin"] ?? false,
+    text: command === "send" && rest.length > 0 ? rest.join(" ") : undefined,
+    history,
+    json: values.json ?? false,
+    format: format as ExportFormat,
   };
-  if (values.help) return { ...base, command: "help" };
-  if (values.version) return { ...base, command: "version" };
-  const [command, ...extra] = positionals;
-  if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`);
-  if (command === undefined) {
-    if (base.passwordStdin) throw new UsageError("--password-stdin goes with register");
-    return { ...base, command: "chat" };
-  }
-  if (command === "register") {
-    if (!base.user) throw new UsageError("register needs --user NAME");
-    if (base.room) throw new UsageError("register takes no --room");
-    return { ...base, command: "register" };
-  }
-  throw new UsageError(`Unknown command "${command}"; see chatroom --help`);
+}
+
+function fail(message: string): never {
+  throw new UsageError(message);
 }

@@ -204,6 +204,15 @@ export class Store {
     ).all().map(toRoom);
   }
 
+  /** Every room with its message count and last activity, the most recently active first. */
+  roomStats(): (Room & { messages: number })[] {
+    return this.#sql(
+      `SELECT r.id, r.name, count(m.id) AS messages, max(m.sent_at) AS last
+       FROM rooms r LEFT JOIN messages m ON m.room_id = r.id
+       GROUP BY r.id ORDER BY last IS NULL, last DESC, r.name_key`,
+    ).all().map((row) => ({ ...toRoom(row), messages: Number(row.messages) }));
+  }
+
   /** Stores a message and returns its id. Empty and over-long texts are refused. */
   addMessage(roomId: number, userId: number, text: string): number {
     checkMessage(text);

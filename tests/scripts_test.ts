@@ -1,0 +1,200 @@
+// send, tail, rooms and export, run as separate processes on one file.
+import assert from "node:assert/strict";
+import { openStore } from "../lib/store.ts";
+import { tempDir } from "./_helpers.ts";
+import { runChat, Running } from "./_run.ts";
+
+async function setUp(dir: string) {
+  const db = `${dir}/chat.db`;
+  for (const name of ["alice", "bot"]) {
+    const run = await runChat(["register", "--user", name], {
+      env: { CHATROOM_DB: db, CHATROOM_PASSWORD: `${name}-password` },
+    });
+    assert.equal(run.code, 0, run.stderr);
+  }
+  return {
+    db,
+    as: (name: string) => ({ CHATROOM_DB: db, CHATROOM_PASSWORD: `${name}-password` }),
+  };
+}
+
+function texts(db: string, room: string): string[] {
+  const store = openStore(db);
+  try {
+    const found = store.findRoom(room);
+    return found ? store.recentMessages(found.id, 1000).map((m) => m.text) : [];
+  } finally {
+    store.close();
+  }
+}
+
+const STAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/;
+
+Deno.test("chatroom send: TEXT as one message, creating the room, printing nothing", async () => {
+  using dir = tempDir();
+  const { db, as } = await setUp(dir.path);
+  const run = await runChat(["send", "--user", "bot", "--room", "ops", "deploy", "done"], {
+    env: as("bot"),
+  });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, "");
+  assert.equal(run.stderr, "");
+  assert.deepEqual(texts(db, "ops"), ["deploy done"]);
+});
+
+Deno.test("chatroom send: each stdin line, password from stdin, bad lines reported", async () => {
+  using dir = tempDir();
+  const { db } = await setUp(dir.path);
+  const long = "x".repeat(4001);
+  const run = await runChat(["send", "--user", "bot", "--room", "ops", "--password-stdin"], {
+    env: { CHATROOM_DB: db },
+    stdin: `bot-password\none\n\n  \ntwo\n${long}\nthree\n`,
+  });
+  assert.equal(run.code, 1);
+  assert.deepEqual(run.stderr.trimEnd().split("\n"), [
+    "chatroom: line 5: Message is 4001 characters long; the limit is 4000. Nothing was sent",
+    "chatroom: 1 of 6 lines were not sent",
+  ]);
+  assert.deepEqual(texts(db, "ops"), ["one", "two", "three"]);
+});
+
+Deno.test("chatroom send: a wrong password sends nothing", async () => {
+  using dir = tempDir();
+  const { db } = await setUp(dir.path);
+  const run = await runChat(["send", "--user", "bot", "--room", "ops", "hi"], {
+    env: { CHATROOM_DB: db, CHATROOM_PASSWORD: "not-the-password" },
+  });
+  assert.equal(run.code, 1);
+  assert.equal(run.stderr, "chatroom: Wrong password for bot\n");
+  assert.deepEqual(texts(db, "ops"), []);
+});
+
+Deno.test("chatroom tail --json: history, then live messages from a long-lived send pipe", async () => {
+  using dir = tempDir();
+  const { db, as } = await setUp(dir.path);
+  for (const text of ["old 1", "old 2", "old 3"]) {
+    await runChat(["send", "--user", "alice", "--room", "ops", text], { env: as("alice") });
+  }
+  await using tail = new Running(
+    ["tail", "--user", "alice", "--room", "ops", "--history", "2", "--json"],
+    as("alice"),
+  );
+  const first = JSON.parse(await tail.nextLine());
+  assert.deepEqual(Object.keys(first), ["id", "room", "user", "text", "sent_at"]);
+  assert.equal(first.text, "old 2");
+  assert.equal(first.room, "ops");
+  assert.equal(first.user, "alice");
+  assert.ok(Math.abs(first.sent_at - Date.now()) < 60_000, "sent_at is in ms since the epoch");
+  assert.equal(JSON.parse(await tail.nextLine()).text, "old 3");
+
+  // One send process stays open; each line must reach tail before the next is written.
+  await using sender = new Running(["send", "--user", "bot", "--room", "ops"], as("bot"), true);
+  for (let i = 1; i <= 5; i++) {
+    await sender.writeLine(`live ${i}`);
+    const got = JSON.parse(await tail.nextLine());
+    assert.equal(got.text, `live ${i}`);
+    assert.equal(got.user, "bot");
+  }
+  const done = await sender.finish();
+  assert.equal(done.code, 0, done.stderr);
+});
+
+Deno.test("chatroom tail in a pipe prints plain lines and exits 0 on Ctrl-C", async () => {
+  using dir = tempDir();
+  const { as } = await setUp(dir.path);
+  await runChat(["send", "--user", "alice", "--room", "ops", "\x1b[2Jhello"], { env: as("alice") });
+  await using tail = new Running(["tail", "--user", "bot", "--room", "ops"], as("bot"));
+  const line = await tail.nextLine();
+  const [date, time, ...rest] = line.split(" ");
+  assert.match(`${date} ${time}`, STAMP);
+  assert.equal(rest.join(" "), "alice: ␛[2Jhello");
+  tail.child.kill("SIGINT");
+  assert.equal((await tail.child.status).code, 0);
+});
+
+Deno.test("chatroom tail refuses a room that does not exist", async () => {
+  using dir = tempDir();
+  const { as } = await setUp(dir.path);
+  const run = await runChat(["tail", "--user", "bot", "--room", "nowhere"], { env: as("bot") });
+  assert.equal(run.code, 1);
+  assert.equal(run.stderr, 'chatroom: There is no room named "nowhere"\n');
+});
+
+Deno.test("chatroom rooms: counts and last activity, as a table and as JSON", async () => {
+  using dir = tempDir();
+  const { db, as } = await setUp(dir.path);
+  for (const [room, text] of [["ops", "a"], ["ops", "b"], ["lobby", "c"]]) {
+    await runChat(["send", "--user", "bot", "--room", room, text], { env: as("bot") });
+  }
+  const json = await runChat(["rooms", "--json"], { env: { CHATROOM_DB: db } });
+  assert.equal(json.code, 0, json.stderr);
+  const rows = JSON.parse(json.stdout);
+  assert.deepEqual(rows.map((r: { room: string; messages: number }) => [r.room, r.messages]), [
+    ["lobby", 1],
+    ["ops", 2],
+  ]);
+  assert.ok(rows.every((r: { last_activity: number }) => typeof r.last_activity === "number"));
+
+  const table = await runChat(["rooms"], { env: { CHATROOM_DB: db } });
+  const lines = table.stdout.trimEnd().split("\n");
+  assert.equal(lines[0], "ROOM   MESSAGES  LAST ACTIVITY");
+  assert.match(lines[1], /^lobby         1  \d{4}-\d\d-\d\dT/);
+  assert.match(lines[2], /^ops           2  \d{4}-\d\d-\d\dT/);
+});
+
+Deno.test("chatroom export: the whole history as txt, md and json", async () => {
+  using dir = tempDir();
+  const { db, as } = await setUp(dir.path);
+  const sent = Array.from({ length: 1203 }, (_, i) => `message ${i + 1}`);
+  await runChat(["send", "--user", "bot", "--room", "ops"], {
+    env: as("bot"),
+    stdin: sent.join("\n") + "\nline\nbreak *bold*\n",
+  });
+  const env = { CHATROOM_DB: db };
+
+  const json = await runChat(["export", "--room", "ops", "--format", "json"], { env });
+  assert.equal(json.code, 0, json.stderr);
+  const all = JSON.parse(json.stdout);
+  assert.equal(all.length, 1205);
+  assert.deepEqual(all.slice(0, 1203).map((m: { text: string }) => m.text), sent);
+  assert.deepEqual(Object.keys(all[0]), ["id", "room", "user", "text", "sent_at"]);
+
+  const txt = await runChat(["export", "--room", "OPS"], { env });
+  const lines = txt.stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 1205);
+  assert.match(lines[0], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d bot: message 1$/);
+
+  const md = await runChat(["export", "--room", "ops", "--format", "md"], { env });
+  const mdLines = md.stdout.trimEnd().split("\n");
+  assert.equal(mdLines[0], "# ops");
+  assert.match(mdLines.at(-1)!, /^- \*\*bot\*\* · .*: break \\\*bold\\\*$/);
+
+  const empty = await runChat(["export", "--room", "nowhere"], { env });
+  assert.equal(empty.code, 1);
+  assert.equal(empty.stderr, 'chatroom: There is no room named "nowhere"\n');
+});
+
+Deno.test("chatroom script commands refuse bad usage with exit 2", async (t) => {
+  const cases: [string[], string][] = [
+    [["send", "--room", "ops", "hi"], "send needs --user NAME"],
+    [["tail", "--user", "a"], "tail needs --room ROOM"],
+    [
+      ["tail", "--user", "a", "--room", "b", "--history", "many"],
+      '--history takes a whole number of messages, not "many"',
+    ],
+    [
+      ["tail", "--user", "a", "--room", "b", "--history", "-3"],
+      "Option '--history' argument is ambiguous; see chatroom --help",
+    ],
+    [["export", "--room", "a", "--format", "pdf"], '--format takes txt, md, json, not "pdf"'],
+    [["rooms", "--room", "a"], "rooms takes no --room"],
+    [["--json"], "--json needs a command"],
+  ];
+  for (const [args, text] of cases) {
+    await t.step(args.join(" "), async () => {
+      const run = await runChat(args);
+      assert.equal(run.code, 2);
+      assert.equal(run.stderr, `chatroom: ${text}\n`);
+    });
+  }
+});
