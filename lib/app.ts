@@ -141,10 +141,16 @@ class App {
 
   async interactive(path: string, invocation: Invocation, envPassword?: string): Promise<void> {
     const store = openStore(path);
-    // Start the worker before drawing anything (see Follower.ready).
-    const follower = new Follower(path, { onMessages: () => {}, onError: () => {} });
-    try {
+    // Deno clears the terminal's current line while it loads the worker (see
+    // Follower.ready), so the worker starts between prompts, never under one.
+    // The first menu comes before it: that is what makes start-up quick.
+    let follower: Follower | undefined;
+    const live = async () => {
+      follower ??= new Follower(path, { onMessages: () => {}, onError: () => {} });
       await follower.ready;
+      return follower;
+    };
+    try {
       // A wrong CHATROOM_PASSWORD fails here, before anything needs a terminal.
       let user = invocation.user && envPassword !== undefined
         ? await logIn(store, invocation.user, envPassword)
@@ -154,6 +160,7 @@ class App {
           "chatroom needs a terminal; to create an account from a script use chatroom register",
         );
       }
+      if (invocation.user) await live();
       this.#notice(`chatroom: ${store.path}`);
       if (invocation.user && !user) user = await this.#logInAs(store, invocation.user);
       let room = user && invocation.room
@@ -162,6 +169,7 @@ class App {
       for (;;) {
         if (!user) {
           const choice = await this.#menus.start();
+          await live();
           if (choice === "login") user = await this.#logInFlow(store);
           else if (choice === "register") user = await this.#registerFlow(store);
           else return;
@@ -182,7 +190,7 @@ class App {
           store,
           user,
           terminal: this.#terminal,
-          follower,
+          follower: await live(),
           theme: this.#theme,
           now: Date.now,
         }, room);
@@ -190,7 +198,7 @@ class App {
         room = undefined;
       }
     } finally {
-      follower.close();
+      follower?.close();
       store.close();
     }
   }

@@ -25,9 +25,9 @@ export class Follower {
   /** Where deliveries go; the chat view points these at itself while it is open. */
   handlers: FollowerHandlers;
   /**
-   * Settles once the worker has started (or failed to). Deno clears the
-   * terminal's current line on stderr while it loads the worker's modules, so
-   * the terminal should wait for this before drawing a prompt.
+   * Settles once the worker has started (or failed to). Under `deno run`, Deno
+   * clears the terminal's current line on stderr while it loads the worker's
+   * modules, so nothing should be drawn between construction and this.
    */
   readonly ready: Promise<void>;
 

@@ -1,4 +1,6 @@
-import { input, password, select } from "@inquirer/prompts";
+import input from "@inquirer/input";
+import password from "@inquirer/password";
+import select from "@inquirer/select";
 import { formatTime } from "./render.ts";
 import { inert } from "./sanitize.ts";
 import type { Room } from "./store.ts";

@@ -63,6 +63,7 @@ export async function tail(
   options: { history: number; json: boolean; theme: Theme; stop: () => Promise<unknown> },
   out: ScriptOutput,
 ): Promise<void> {
+  const stopped = options.stop(); // listen for Ctrl-C before the first line goes out
   const room = findRoom(store, roomName);
   const format = messageFormat(room, user, options.json, options.theme, out);
   let lastShown = 0;
@@ -84,7 +85,7 @@ export async function tail(
     show(options.history > 0 ? store.recentMessages(room.id, options.history) : []);
     lastShown = Math.max(lastShown, store.lastMessageId(room.id));
     follower.follow(room.id, lastShown);
-    await options.stop();
+    await stopped;
   } finally {
     follower.close();
   }

@@ -1,5 +1,5 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { chmodSync, closeSync, openSync, statSync } from "node:fs";
+import { chmodSync, closeSync, ftruncateSync, openSync, statSync } from "node:fs";
 import { ChatError } from "./errors.ts";
 import { nameKey, normalizeName } from "./names.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
@@ -71,6 +71,21 @@ function describe(path: string, err: unknown): ChatError {
   }
 }
 
+/**
+ * The file writers touch after each new message, so that followers can wake
+ * on a change to it. Followers must not watch SQLite's own files: a watcher
+ * that opens and closes them would drop the POSIX locks SQLite holds in its
+ * process, and another process could then truncate the shared memory under it.
+ *
+ * @example
+ * ```ts
+ * notifyPath("chatroom.db"); // "chatroom.db-notify"
+ * ```
+ */
+export function notifyPath(path: string): string {
+  return `${path}-notify`;
+}
+
 /** Creates a missing database file readable by its owner only. */
 function prepareFile(path: string): void {
   if (path === ":memory:") return;
@@ -101,11 +116,26 @@ export class Store {
   readonly #db: DatabaseSync;
   readonly #now: () => number;
   readonly #statements = new Map<string, StatementSync>();
+  #notifyFd: number | undefined;
 
   constructor(path: string, db: DatabaseSync, now: () => number) {
     this.path = path;
     this.#db = db;
     this.#now = now;
+  }
+
+  /** Tells followers that a message was committed (see {@linkcode notifyPath}). */
+  #notify(): void {
+    if (this.path === ":memory:") return;
+    try {
+      if (this.#notifyFd === undefined) {
+        const mode = statSync(this.path).mode & 0o666;
+        this.#notifyFd = openSync(notifyPath(this.path), "a", mode);
+      }
+      ftruncateSync(this.#notifyFd, 0);
+    } catch {
+      // Followers still find the message with their slow poll.
+    }
   }
 
   #sql(sql: string): StatementSync {
@@ -216,13 +246,15 @@ export class Store {
   /** Stores a message and returns its id. Empty and over-long texts are refused. */
   addMessage(roomId: number, userId: number, text: string): number {
     checkMessage(text);
-    return this.#write(() =>
+    const id = this.#write(() =>
       Number(
         this.#sql(
           "INSERT INTO messages (room_id, user_id, text, sent_at) VALUES (?, ?, ?, ?)",
         ).run(roomId, userId, text, this.#now()).lastInsertRowid,
       )
     );
+    this.#notify();
+    return id;
   }
 
   /** The last `limit` messages of a room, oldest first. */
@@ -259,6 +291,8 @@ export class Store {
   /** Closes the connection. */
   close(): void {
     this.#statements.clear();
+    if (this.#notifyFd !== undefined) closeSync(this.#notifyFd);
+    this.#notifyFd = undefined;
     if (this.#db.isOpen) this.#db.close();
   }
 }

@@ -1,12 +1,14 @@
 /// <reference lib="deno.worker" />
 // The watch worker: keeps its own connection to the database file, wakes when
-// the file changes, and posts the followed room's new messages to the main
-// thread. A slow poll backs up the file watcher.
+// a writer touches the notify file beside it, and posts the followed room's
+// new messages to the main thread. A slow poll backs up the watcher, for
+// writers that do not touch the notify file.
 
-import { basename, dirname, resolve } from "node:path";
+import { closeSync, openSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { ChatError } from "./errors.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
-import { openStore, type Store } from "./store.ts";
+import { notifyPath, openStore, type Store } from "./store.ts";
 
 /** Backstop poll, in case a file event is missed. */
 const POLL_MS = 1000;
@@ -51,12 +53,10 @@ function wake(): void {
 }
 
 async function watch(path: string): Promise<void> {
-  const name = basename(path);
-  // Watch the folder: SQLite deletes and re-creates the -wal file.
-  const watcher = Deno.watchFs(dirname(path), { recursive: false });
-  for await (const event of watcher) {
-    if (event.paths.some((p) => basename(p).startsWith(name))) wake();
-  }
+  // Never watch the database, -wal or -shm: see notifyPath().
+  const notify = notifyPath(path);
+  closeSync(openSync(notify, "a", statSync(path).mode & 0o666)); // shared like the database
+  for await (const _event of Deno.watchFs(notify, { recursive: false })) wake();
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {

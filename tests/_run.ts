@@ -7,6 +7,14 @@ export const ROOT = new URL("..", import.meta.url).pathname;
 /** The command line that starts chatroom, as a user types it. */
 export const CHAT = [Deno.execPath(), "task", "-q", "chat"];
 
+/** The `deno run ...` line that `deno task chat` runs, without the task runner in between. */
+export const CHAT_RUN: string[] = (() => {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
+  const [deno, ...rest] = (config.tasks.chat as string).split(" ");
+  if (deno !== "deno") throw new Error(`unexpected chat task: ${config.tasks.chat}`);
+  return [Deno.execPath(), ...rest];
+})();
+
 /** The result of one run. */
 export interface Run {
   code: number;
@@ -37,16 +45,25 @@ export async function runChat(
   return { code, stdout: decode(stdout), stderr: decode(stderr) };
 }
 
-/** A long-running `chatroom` process whose stdout is read line by line. */
+/**
+ * A long-running process (`chatroom ...` unless told otherwise) whose stdout is
+ * read by line. It runs `deno run` directly, not through `deno task`, so that
+ * killing it kills the program and leaves nothing behind.
+ */
 export class Running implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
   readonly #lines: AsyncIterator<string>;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #buffered = "";
+  #rawChunks = false;
 
-  constructor(args: string[], env: Record<string, string>, withStdin = false) {
-    this.child = new Deno.Command(CHAT[0], {
-      args: [...CHAT.slice(1), ...args],
+  constructor(
+    args: string[],
+    env: Record<string, string>,
+    { withStdin = false, command = CHAT_RUN } = {},
+  ) {
+    this.child = new Deno.Command(command[0], {
+      args: [...command.slice(1), ...args],
       cwd: ROOT,
       env: { NO_COLOR: "1", ...env },
       stdin: withStdin ? "piped" : "null",
@@ -61,6 +78,11 @@ export class Running implements AsyncDisposable {
     const decoder = new TextDecoder();
     for await (const chunk of this.child.stdout) {
       this.#buffered += decoder.decode(chunk, { stream: true });
+      if (this.#rawChunks) {
+        yield this.#buffered;
+        this.#buffered = "";
+        continue;
+      }
       let end;
       while ((end = this.#buffered.indexOf("\n")) >= 0) {
         const line = this.#buffered.slice(0, end);
@@ -85,9 +107,15 @@ export class Running implements AsyncDisposable {
     }
   }
 
-  /** Writes a line to the process's stdin. */
-  async writeLine(line: string): Promise<void> {
-    await this.#stdin!.write(new TextEncoder().encode(line + "\n"));
+  /** The next chunk of stdout as it came, for output that is not line by line. */
+  nextChunk(timeoutMs = 20_000): Promise<string> {
+    this.#rawChunks = true;
+    return this.nextLine(timeoutMs);
+  }
+
+  /** Writes text to the process's stdin; a line unless told otherwise. */
+  async write(text: string, end = "\n"): Promise<void> {
+    await this.#stdin!.write(new TextEncoder().encode(text + end));
   }
 
   /** Closes stdin and waits for the process to end. */

@@ -88,9 +88,11 @@ Deno.test("chatroom tail --json: history, then live messages from a long-lived s
   assert.equal(JSON.parse(await tail.nextLine()).text, "old 3");
 
   // One send process stays open; each line must reach tail before the next is written.
-  await using sender = new Running(["send", "--user", "bot", "--room", "ops"], as("bot"), true);
+  await using sender = new Running(["send", "--user", "bot", "--room", "ops"], as("bot"), {
+    withStdin: true,
+  });
   for (let i = 1; i <= 5; i++) {
-    await sender.writeLine(`live ${i}`);
+    await sender.write(`live ${i}`);
     const got = JSON.parse(await tail.nextLine());
     assert.equal(got.text, `live ${i}`);
     assert.equal(got.user, "bot");
@@ -196,5 +198,44 @@ Deno.test("chatroom script commands refuse bad usage with exit 2", async (t) => 
       assert.equal(run.code, 2);
       assert.equal(run.stderr, `chatroom: ${text}\n`);
     });
+  }
+});
+
+/** The POSIX locks a process holds on a file, from /proc/locks. */
+function locksHeld(pid: number, file: string): number {
+  let inode;
+  try {
+    inode = Deno.statSync(file).ino;
+  } catch {
+    return 0; // gone: another process took itself for the last one and removed it
+  }
+  return Deno.readTextFileSync("/proc/locks").split("\n")
+    .filter((line) => {
+      const fields = line.trim().split(/\s+/);
+      return fields[4] === String(pid) && fields[5]?.endsWith(`:${inode}`);
+    }).length;
+}
+
+Deno.test("a follower keeps SQLite's locks while other processes write and exit", async () => {
+  // Watching SQLite's own files made the watcher open and close them, which
+  // drops every POSIX lock the process holds on them; another process then
+  // truncated the shared memory and the follower died of SIGBUS.
+  using dir = tempDir();
+  const { db, as } = await setUp(dir.path);
+  await runChat(["send", "--user", "alice", "--room", "ops", "first"], { env: as("alice") });
+  await using tail = new Running(
+    ["tail", "--user", "alice", "--room", "ops", "--json"],
+    as("alice"),
+  );
+  assert.equal(JSON.parse(await tail.nextLine()).text, "first");
+  assert.ok(locksHeld(tail.child.pid, `${db}-shm`) > 0, "the follower holds the -shm lock");
+
+  for (let i = 1; i <= 3; i++) {
+    const run = await runChat(["send", "--user", "bot", "--room", "ops", `write ${i}`], {
+      env: as("bot"),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(await tail.nextLine()).text, `write ${i}`);
+    assert.ok(locksHeld(tail.child.pid, `${db}-shm`) > 0, `the lock survives write ${i}`);
   }
 });
