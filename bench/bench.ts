@@ -1,0 +1,442 @@
+// deno task bench [--quick] [--out FILE]
+//
+// Measures live delivery with separate OS processes on one database file and
+// writes a table plus JSON. --quick is a small run for CI: it fails when any
+// message is lost, duplicated, out of order or errored, and asserts no timing.
+import { DatabaseSync } from "node:sqlite";
+import { parseArgs } from "node:util";
+import { register } from "../lib/accounts.ts";
+import { renderBubble } from "../lib/render.ts";
+import { openStore, type Room, type Store, type User } from "../lib/store.ts";
+import { plainTheme } from "../lib/theme.ts";
+import { CHAT_RUN, ROOT, Running } from "../tests/_run.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { quick: { type: "boolean", default: false }, out: { type: "string" } },
+});
+const QUICK = values.quick;
+const OUT = values.out ?? "bench-results.json";
+
+/** Bench accounts hash with cheap scrypt: logins are not what is measured here. */
+const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
+const PASSWORD = "bench-password";
+
+const plan = QUICK
+  ? {
+    latency: [{ receivers: 1, messages: 20, intervalMs: 20 }, {
+      receivers: 3,
+      messages: 20,
+      intervalMs: 30,
+    }],
+    baseline: [{ receivers: 1, messages: 5, intervalMs: 200 }],
+    idleSeconds: 2,
+    joinSizes: [1_000, 20_000],
+    throughput: { senders: 4, perSender: 100, readers: 2 },
+    startupRuns: 2,
+  }
+  : {
+    latency: [
+      { receivers: 1, messages: 300, intervalMs: 20 },
+      { receivers: 10, messages: 200, intervalMs: 40 },
+      { receivers: 50, messages: 150, intervalMs: 80 },
+    ],
+    baseline: [
+      { receivers: 1, messages: 30, intervalMs: 100 },
+      { receivers: 10, messages: 30, intervalMs: 100 },
+      { receivers: 50, messages: 30, intervalMs: 100 },
+    ],
+    idleSeconds: 10,
+    joinSizes: [1_000, 1_000_000],
+    throughput: { senders: 20, perSender: 500, readers: 5 },
+    startupRuns: 7,
+  };
+
+const stamp = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+function summary(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    p50: round(quantile(sorted, 0.5)),
+    p99: round(quantile(sorted, 0.99)),
+    max: round(sorted.at(-1) ?? NaN),
+    n: sorted.length,
+  };
+}
+
+/** Counts what a reader got wrong against the ids it should have seen, in order. */
+function audit(expected: number[], got: number[]) {
+  const want = new Set(expected);
+  const seen = new Set<number>();
+  let duplicated = 0, outOfOrder = 0, last = -Infinity;
+  for (const id of got) {
+    if (seen.has(id)) duplicated++;
+    seen.add(id);
+    if (id < last) outOfOrder++;
+    last = Math.max(last, id);
+  }
+  const lost = [...want].filter((id) => !seen.has(id)).length;
+  return { lost, duplicated, outOfOrder };
+}
+
+const problems = { lost: 0, duplicated: 0, out_of_order: 0, errors: 0 };
+function record(counts: { lost: number; duplicated: number; outOfOrder: number }) {
+  problems.lost += counts.lost;
+  problems.duplicated += counts.duplicated;
+  problems.out_of_order += counts.outOfOrder;
+}
+
+function machine(): string {
+  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
+  const memGiB = Number(Deno.readTextFileSync("/proc/meminfo").match(/MemTotal:\s*(\d+)/)?.[1]) /
+    1024 / 1024;
+  return `${navigator.hardwareConcurrency} cores (${cpu.trim()}), ${memGiB.toFixed(0)} GiB, ` +
+    `${Deno.build.os} ${Deno.osRelease()}, Deno ${Deno.version.deno}, SQLite via node:sqlite`;
+}
+
+const dir = Deno.makeTempDirSync({ prefix: "chatroom-bench-" });
+const db = `${dir}/bench.db`;
+const store = openStore(db);
+const users = new Map<string, User>();
+async function user(name: string): Promise<User> {
+  let found = users.get(name);
+  if (!found) {
+    found = await register(store, name, PASSWORD, FAST_SCRYPT);
+    users.set(name, found);
+  }
+  return found;
+}
+const env = { CHATROOM_DB: db, CHATROOM_PASSWORD: PASSWORD };
+
+// ---------------------------------------------------------------- latency
+
+async function latencyRun(
+  { receivers, messages, intervalMs }: { receivers: number; messages: number; intervalMs: number },
+  baseline: boolean,
+) {
+  const sender = await user("sender");
+  const room = store.createRoom(`lat${receivers}${baseline ? "b" : ""}`, sender.id);
+  const procs = Array.from({ length: receivers }, () =>
+    new Running(
+      [`${ROOT}/bench/receiver.ts`, db, String(room.id), "0", ...(baseline ? ["--baseline"] : [])],
+      {},
+      {
+        withStdin: true,
+        command: [Deno.execPath(), "run", "--allow-read", "--allow-write", "--allow-env"],
+      },
+    ));
+  try {
+    for (const proc of procs) {
+      const line = await proc.nextLine(60_000);
+      if (line !== "ready") throw new Error(`receiver said ${line}`);
+    }
+    await sleep(300);
+    const sent = new Map<number, number>();
+    for (let i = 0; i < messages; i++) {
+      const id = store.addMessage(room.id, sender.id, `latency ${i}`);
+      sent.set(id, stamp());
+      await sleep(intervalMs * (0.5 + Math.random()));
+    }
+    await sleep(baseline ? 2_000 : 1_000);
+    const latencies: number[] = [];
+    for (const proc of procs) {
+      const done = proc.finish(); // EOF on stdin: the receiver reports
+      const got: [number, number][] = JSON.parse(await proc.nextLine(60_000));
+      const status = await done;
+      if (status.code !== 0 || status.stderr.trim()) {
+        problems.errors++;
+        console.error(status.stderr);
+      }
+      record(audit([...sent.keys()], got.map(([id]) => id)));
+      for (const [id, at] of got) latencies.push(at - sent.get(id)!);
+    }
+    return summary(latencies);
+  } finally {
+    for (const proc of procs) await proc[Symbol.asyncDispose]();
+  }
+}
+
+// ----------------------------------------------------- a client in a pty
+
+/**
+ * Starts the real chat program on a pseudo-terminal (util-linux `script`) and
+ * resolves when `text` is on its screen: start-up as a user sees it.
+ */
+async function startClient(args: string[], text: string, vars: Record<string, string>) {
+  const command = `exec ${[...CHAT_RUN, ...args].map(quote).join(" ")}`;
+  const started = stamp();
+  const proc = new Running(["-qfec", command, "/dev/null"], {
+    COLUMNS: "100",
+    LINES: "30",
+    ...vars,
+  }, {
+    withStdin: true,
+    command: ["script"],
+  });
+  let screen = "";
+  while (!screen.includes(text)) {
+    screen += await proc.nextChunk(30_000);
+  }
+  const ms = stamp() - started;
+  const scriptPid = proc.child.pid;
+  const pid = Number(
+    Deno.readTextFileSync(`/proc/${scriptPid}/task/${scriptPid}/children`).trim().split(" ")[0],
+  );
+  return { ms, pid, proc };
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+function cpuSeconds(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+}
+
+function rssMiB(pid: number): number {
+  const kb = Number(Deno.readTextFileSync(`/proc/${pid}/status`).match(/VmRSS:\s*(\d+)/)?.[1]);
+  return kb / 1024;
+}
+
+async function startupAndIdle() {
+  const idleUser = await user("idle");
+  store.findOrCreateRoom("idle", idleUser.id);
+  const startups: number[] = [];
+  for (let i = 0; i <= plan.startupRuns; i++) {
+    const { ms, proc } = await startClient([], "Welcome to chatroom", { CHATROOM_DB: db });
+    await proc[Symbol.asyncDispose]();
+    if (i > 0) startups.push(ms); // the first run warms Deno's caches
+  }
+  const { pid, proc } = await startClient(["--user", "idle", "--room", "idle"], "idle ›", env);
+  try {
+    await sleep(1_000);
+    const before = cpuSeconds(pid);
+    await sleep(plan.idleSeconds * 1000);
+    const cpuPct = (cpuSeconds(pid) - before) / plan.idleSeconds * 100;
+    return { startup: summary(startups), cpuPct: round(cpuPct, 3), rss: round(rssMiB(pid), 1) };
+  } finally {
+    Deno.kill(pid, "SIGKILL");
+    await proc[Symbol.asyncDispose]();
+  }
+}
+
+// --------------------------------------------------------- join and wakeup
+
+function seed(room: Room, userId: number, count: number): void {
+  const raw = new DatabaseSync(db);
+  raw.exec("BEGIN");
+  const insert = raw.prepare(
+    "INSERT INTO messages (room_id, user_id, text, sent_at) VALUES (?, ?, ?, ?)",
+  );
+  const now = Date.now();
+  for (let i = 0; i < count; i++) {
+    insert.run(room.id, userId, `seeded message number ${i} with some ordinary words in it`, now);
+  }
+  raw.exec("COMMIT");
+  raw.close();
+}
+
+function joinAndWakeup(size: number, reader: Store, writer: User) {
+  const room = store.createRoom(`size${size}`, writer.id);
+  seed(room, writer.id, size);
+  const join: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t0 = performance.now();
+    const text = reader.recentMessages(room.id).map((m) =>
+      renderBubble(m, { width: 100, own: false, theme: plainTheme, now: Date.now() })
+    ).join("\n");
+    join.push(performance.now() - t0);
+    if (!text.includes("seeded message")) throw new Error("join showed nothing");
+  }
+  const wakeups: number[] = [];
+  let last = reader.lastMessageId(room.id);
+  for (let i = 0; i < 200; i++) {
+    store.addMessage(room.id, writer.id, `wake ${i}`);
+    const t0 = performance.now();
+    const got = reader.messagesAfter(room.id, last, 500);
+    wakeups.push(performance.now() - t0);
+    if (got.length !== 1) throw new Error(`wakeup saw ${got.length} messages`);
+    last = got[0].id;
+  }
+  return { join: summary(join), wakeupUs: round(summary(wakeups).p50 * 1000, 1) };
+}
+
+// -------------------------------------------------------------- throughput
+
+async function throughput({ senders, perSender, readers }: typeof plan.throughput) {
+  const owner = await user("owner");
+  const room = store.createRoom("throughput", owner.id);
+  store.addMessage(room.id, owner.id, "start"); // each tail prints it once it is following
+  for (let s = 0; s < senders; s++) await user(`sender${s}`);
+  for (let r = 0; r < readers; r++) await user(`reader${r}`);
+  const tails = Array.from({ length: readers }, (_, r) =>
+    new Running(
+      ["tail", "--user", `reader${r}`, "--room", "throughput", "--history", "1", "--json"],
+      env,
+      { command: CHAT_RUN },
+    ));
+  const sends = Array.from(
+    { length: senders },
+    (_, s) =>
+      new Running(["send", "--user", `sender${s}`, "--room", "throughput"], env, {
+        withStdin: true,
+        command: CHAT_RUN,
+      }),
+  );
+  try {
+    const got = tails.map(() => [] as { id: number; user: string; text: string }[]);
+    const readAll = (count: number) =>
+      Promise.all(tails.map(async (tail, r) => {
+        while (got[r].length < count) got[r].push(JSON.parse(await tail.nextLine(120_000)));
+      }));
+    await readAll(1); // every tail is following
+    // Every sender says hello and every reader must see all hellos: all are up.
+    await Promise.all(sends.map((proc, s) => proc.write(`hello from ${s}`)));
+    await readAll(1 + senders);
+
+    const t0 = stamp();
+    await Promise.all(
+      sends.map((proc, s) =>
+        proc.write(Array.from({ length: perSender }, (_, i) => `${s} ${i}`).join("\n"))
+      ),
+    );
+    await readAll(1 + senders + senders * perSender);
+    const seconds = (stamp() - t0) / 1000;
+
+    for (const proc of sends) {
+      const status = await proc.finish();
+      if (status.code !== 0 || status.stderr.trim()) {
+        problems.errors++;
+        console.error(status.stderr);
+      }
+    }
+    const stored = store.messagesAfter(room.id, 0, Number.MAX_SAFE_INTEGER).map((m) => m.id);
+    let perSenderOrder = 0;
+    for (const messages of got) {
+      const counts = audit(stored, messages.map((m) => m.id));
+      const next = new Map<string, number>();
+      for (const m of messages.slice(1 + senders)) {
+        const [s, i] = m.text.split(" ").map(Number);
+        if ((next.get(m.user) ?? 0) !== i || `sender${s}` !== m.user) perSenderOrder++;
+        next.set(m.user, i + 1);
+      }
+      record({ ...counts, outOfOrder: counts.outOfOrder + perSenderOrder });
+    }
+    if (stored.length !== 1 + senders + senders * perSender) {
+      problems.lost += 1 + senders + senders * perSender - stored.length;
+    }
+    return { msgs_per_s: Math.round(senders * perSender / seconds), messages: senders * perSender };
+  } finally {
+    for (const proc of [...tails, ...sends]) await proc[Symbol.asyncDispose]();
+  }
+}
+
+// -------------------------------------------------------------------- run
+
+const report: Record<string, unknown> = { machine: machine(), quick: QUICK };
+console.log(`chatroom bench${QUICK ? " --quick" : ""}: ${report.machine}`);
+
+const latency: Record<string, unknown> = {};
+for (const run of plan.latency) {
+  latency[`receivers_${run.receivers}`] = await latencyRun(run, false);
+  console.log(`latency, ${run.receivers} receivers:`, latency[`receivers_${run.receivers}`]);
+}
+report.latency_ms = latency;
+
+const baseline: Record<string, unknown> = {};
+for (const run of plan.baseline) {
+  baseline[`receivers_${run.receivers}`] = await latencyRun(run, true);
+  console.log(`baseline, ${run.receivers} receivers:`, baseline[`receivers_${run.receivers}`]);
+}
+report.seed_baseline = { latency_ms: baseline, how: "re-read the whole room every second" };
+
+const client = await startupAndIdle();
+report.idle_cpu_pct_per_client = client.cpuPct;
+report.startup_ms = client.startup;
+report.rss_mib = client.rss;
+console.log("client:", client);
+
+const reader = openStore(db);
+const [small, large] = plan.joinSizes;
+const writer = await user("seeder");
+const joinSmall = joinAndWakeup(small, reader, writer);
+const joinLarge = joinAndWakeup(large, reader, writer);
+reader.close();
+report.join_ms = { [`messages_${small}`]: joinSmall.join, [`messages_${large}`]: joinLarge.join };
+report.wakeup_us = {
+  [`messages_${small}`]: joinSmall.wakeupUs,
+  [`messages_${large}`]: joinLarge.wakeupUs,
+};
+report.wakeup_cost_ratio = round(joinLarge.wakeupUs / joinSmall.wakeupUs);
+console.log("join:", report.join_ms, "wakeup µs:", report.wakeup_us);
+
+const tp = await throughput(plan.throughput);
+report.throughput = { ...tp, ...problems };
+console.log("throughput:", report.throughput);
+
+store.close();
+Deno.removeSync(dir, { recursive: true });
+Deno.writeTextFileSync(OUT, JSON.stringify(report, null, 2) + "\n");
+
+// ------------------------------------------------------------------ table
+
+const l = report.latency_ms as Record<string, { p50: number; p99: number }>;
+const b = baseline as Record<string, { p50: number; p99: number }>;
+const rows: [string, string, string, string][] = [
+  [
+    "latency, 1 receiver",
+    "p50 <= 5 ms, p99 <= 25 ms",
+    `p50 ${l.receivers_1.p50} ms, p99 ${l.receivers_1.p99} ms`,
+    b.receivers_1 ? `p50 ${b.receivers_1.p50} ms, p99 ${b.receivers_1.p99} ms` : "-",
+  ],
+];
+for (const key of Object.keys(l).filter((k) => k !== "receivers_1")) {
+  const n = key.split("_")[1];
+  rows.push([
+    `latency, ${n} receivers`,
+    n === "50" ? "p99 <= 50 ms" : "-",
+    `p50 ${l[key].p50} ms, p99 ${l[key].p99} ms`,
+    b[key] ? `p50 ${b[key].p50} ms, p99 ${b[key].p99} ms` : "-",
+  ]);
+}
+const joins = report.join_ms as Record<string, { p50: number }>;
+rows.push(
+  ["idle CPU per client", "<= 0.5 % of one core", `${client.cpuPct} %`, "-"],
+  [
+    `join at ${large.toLocaleString("en")} messages`,
+    "<= 50 ms",
+    `${joins[`messages_${large}`].p50} ms (at ${small.toLocaleString("en")}: ${
+      joins[`messages_${small}`].p50
+    } ms)`,
+    "-",
+  ],
+  [
+    `wakeup cost, ${large.toLocaleString("en")} vs ${small.toLocaleString("en")}`,
+    "ratio <= 1.5",
+    `${report.wakeup_cost_ratio}`,
+    "-",
+  ],
+  [
+    "throughput",
+    ">= 2,000 msg/s; 0 lost, 0 dup, 0 out of order, 0 errors",
+    `${tp.msgs_per_s} msg/s; ${problems.lost} lost, ${problems.duplicated} dup, ${problems.out_of_order} out of order, ${problems.errors} errors`,
+    "-",
+  ],
+  ["startup", "<= 150 ms", `p50 ${client.startup.p50} ms`, "-"],
+  ["memory", "<= 80 MiB RSS per client", `${client.rss} MiB`, "-"],
+);
+console.log("\n| figure | target | measured | 1-second poller |\n| --- | --- | --- | --- |");
+for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+console.log(`\nwrote ${OUT}`);
+
+const failed = Object.values(problems).some((n) => n > 0);
+if (failed) {
+  console.error(`bench: ${JSON.stringify(problems)}`);
+  Deno.exit(1);
+}

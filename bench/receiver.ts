@@ -1,0 +1,53 @@
+// A benchmark receiver: follows a room through the watch worker, the chat
+// view's own path, and stamps each message as it reaches the main thread.
+// Usage: receiver.ts DB ROOM_ID AFTER_ID [--baseline]
+// Prints "ready" once following; on stdin EOF prints [[id, receivedAtMs], ...].
+import { Follower } from "../lib/follower.ts";
+import { openStore } from "../lib/store.ts";
+
+const [db, roomArg, afterArg, mode] = Deno.args;
+const roomId = Number(roomArg);
+const received: [number, number][] = [];
+const stamp = () => performance.timeOrigin + performance.now();
+let stop = () => {};
+
+if (mode === "--baseline") {
+  // The original program's way: every second, re-read the whole room and diff.
+  const store = openStore(db);
+  const seen = new Set<number>();
+  for (const message of store.messagesAfter(roomId, 0, Number.MAX_SAFE_INTEGER)) {
+    seen.add(message.id);
+  }
+  const timer = setInterval(() => {
+    const all = store.messagesAfter(roomId, 0, Number.MAX_SAFE_INTEGER);
+    const at = stamp();
+    for (const message of all) {
+      if (!seen.has(message.id)) {
+        seen.add(message.id);
+        received.push([message.id, at]);
+      }
+    }
+  }, 1000);
+  stop = () => {
+    clearInterval(timer);
+    store.close();
+  };
+} else {
+  const follower = new Follower(db, {
+    onMessages: (_room, messages) => {
+      const at = stamp();
+      for (const message of messages) received.push([message.id, at]);
+    },
+    onError: (message) => console.error(message),
+  });
+  await follower.ready;
+  follower.follow(roomId, Number(afterArg));
+  stop = () => follower.close();
+}
+
+console.log("ready");
+for await (const _ of Deno.stdin.readable) {
+  // wait for EOF
+}
+stop();
+console.log(JSON.stringify(received));
