@@ -140,8 +140,10 @@ async function latencyRun(
     await sleep(300);
     const sent = new Map<number, number>();
     for (let i = 0; i < messages; i++) {
-      const id = store.addMessage(room.id, sender.id, `latency ${i}`);
-      sent.set(id, stamp());
+      // Stamped before the insert: a busy machine can delay the sender between its
+      // commit and a later stamp, and that must not flatter the figure.
+      const before = stamp();
+      sent.set(store.addMessage(room.id, sender.id, `latency ${i}`), before);
       await sleep(intervalMs * (0.5 + Math.random()));
     }
     await sleep(baseline ? 2_000 : 1_000);

@@ -10,16 +10,14 @@ import { ChatError } from "./errors.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { notifyPath, openStore, type Store } from "./store.ts";
 
-/** Backstop poll, in case a file event is missed. */
+/** Backstop poll, for writers that do not touch the notify file and for missed events. */
 const POLL_MS = 1000;
-/** A file event can come just before the commit is visible: look again this much later. */
-const RECHECK_MS = 20;
 const BATCH = 500;
 
 let store: Store | undefined;
 let roomId: number | undefined;
 let afterId = 0;
-let recheck: ReturnType<typeof setTimeout> | undefined;
+let pending = false;
 
 function post(message: FromWorker): void {
   self.postMessage(message);
@@ -46,10 +44,14 @@ function check(): void {
   }
 }
 
+/** Coalesces a burst of file events into one look at the database. */
 function wake(): void {
-  check();
-  clearTimeout(recheck);
-  recheck = setTimeout(check, RECHECK_MS);
+  if (pending) return;
+  pending = true;
+  queueMicrotask(() => {
+    pending = false;
+    check();
+  });
 }
 
 async function watch(path: string): Promise<void> {
