@@ -37,27 +37,50 @@ const MIN_BODY = 8;
 export function renderBubble(message: Message, options: BubbleOptions): string {
   const { width, own, theme } = options;
   const box = own ? theme.ownBorder : theme.border;
-  const maxBody = Math.max(MIN_BODY, Math.min(width - 4, Math.floor(width * 0.75) - 4));
+  // Three quarters of the width, at least MIN_BODY, and never past the edge.
+  const maxBody = Math.max(
+    1,
+    Math.min(width - 4, Math.max(MIN_BODY, Math.floor(width * 0.75) - 4)),
+  );
 
   const time = formatTime(message.sentAt, options.now, options.timeZone);
-  const name = truncate(inert(message.userName), Math.max(1, maxBody - 2 - 3 - stringWidth(time)));
-  const headerWidth = stringWidth(name) + 3 + stringWidth(time);
-  const header = `${theme.user(name, nameKey(message.userName))} ${theme.dim("·")} ${
-    theme.dim(time)
-  }`;
+  const header = renderHeader(inert(message.userName), nameKey(message.userName), time, {
+    columns: maxBody - 2, // room for at least one "─" after it
+    theme,
+  });
 
   const lines = wrap(inert(message.text, true), maxBody);
-  const body = Math.min(maxBody, Math.max(headerWidth + 2, ...lines.map((l) => stringWidth(l))));
+  const body = Math.min(maxBody, Math.max(header.width + 2, ...lines.map((l) => stringWidth(l))));
   const indent = " ".repeat(own ? Math.max(0, width - body - 4) : 0);
 
   const out = [
-    indent + box("╭─ ") + header + box(" " + "─".repeat(body - headerWidth - 1) + "╮"),
+    indent + box("╭─ ") + header.text +
+    box(" " + "─".repeat(Math.max(0, body - header.width - 1)) + "╮"),
     ...lines.map((line) =>
       indent + box("│ ") + line + " ".repeat(body - stringWidth(line)) + box(" │")
     ),
     indent + box("╰" + "─".repeat(body + 2) + "╯"),
   ];
   return out.join("\n");
+}
+
+/** "name · time" in at most `columns`: the name is cut first, then the time dropped. */
+function renderHeader(
+  name: string,
+  key: string,
+  time: string,
+  { columns, theme }: { columns: number; theme: Theme },
+): { text: string; width: number } {
+  const forName = columns - 3 - stringWidth(time);
+  if (forName >= Math.min(2, stringWidth(name) || 1)) {
+    const shown = truncate(name, forName);
+    return {
+      text: `${theme.user(shown, key)} ${theme.dim("·")} ${theme.dim(time)}`,
+      width: stringWidth(shown) + 3 + stringWidth(time),
+    };
+  }
+  const shown = columns > 0 ? truncate(name, columns) : "";
+  return { text: theme.user(shown, key), width: stringWidth(shown) };
 }
 
 /**
@@ -69,7 +92,7 @@ export function renderBubble(message: Message, options: BubbleOptions): string {
  * ```
  */
 export function renderNotice(text: string, paint: (s: string) => string, width: number): string {
-  return wrap(inert(text, true), Math.max(MIN_BODY, width - 3))
+  return wrap(inert(text, true), Math.max(2, width - 3))
     .map((line, i) => paint((i === 0 ? "-- " : "   ") + line))
     .join("\n");
 }
