@@ -101,6 +101,16 @@ export class Screen implements AsyncDisposable {
     return { x, y };
   }
 
+  /** A tmux format variable of this pane, e.g. `pane_title` or `window_bell_flag`. */
+  async format(name: string): Promise<string> {
+    return (await tmux("display-message", "-p", "-t", this.name, `#{${name}}`)).trimEnd();
+  }
+
+  /** How many paste buffers tmux holds (OSC 52 clipboard writes would add one). */
+  async buffers(): Promise<number> {
+    return (await tmux("list-buffers")).split("\n").filter(Boolean).length;
+  }
+
   /** The row the cursor is on. */
   async cursorLine(): Promise<string> {
     const { y } = await this.cursor();
