@@ -49,6 +49,7 @@ const SQLITE_CANTOPEN = 14;
 const SQLITE_CONSTRAINT = 19;
 const SQLITE_NOTADB = 26;
 const SQLITE_FULL = 13;
+const SQLITE_CORRUPT = 11;
 
 function sqliteCode(err: unknown): number | undefined {
   const code = (err as { errcode?: unknown })?.errcode;
@@ -66,6 +67,8 @@ function describe(path: string, err: unknown): ChatError {
       return new ChatError(`Cannot open ${path}: ${reason}`);
     case SQLITE_FULL:
       return new ChatError(`The disk holding ${path} is full`);
+    case SQLITE_CORRUPT:
+      return new ChatError(`${path} is damaged (${reason})`);
     default:
       return new ChatError(`Database error in ${path}: ${reason}`);
   }
@@ -104,6 +107,10 @@ function prepareFile(path: string): void {
   if (stat.isDirectory()) throw new ChatError(`${path} is a directory, not a database file`);
   if (!stat.isFile()) throw new ChatError(`${path} is not a regular file`);
   if ((stat.mode & 0o222) === 0) throw new ChatError(`${path} is read-only`);
+  // We create new files ourselves; an empty one that is already there is not ours to fill.
+  if (stat.size === 0) {
+    throw new ChatError(`${path} is an empty file, not a chatroom database; remove it to start anew`);
+  }
 }
 
 /**

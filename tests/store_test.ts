@@ -138,6 +138,24 @@ Deno.test("openStore() refuses unusable files with one line and leaves them unto
       message: "is an SQLite database but not a chatroom one",
     },
     {
+      name: "an empty file",
+      make: (p) => Deno.writeFileSync(p, new Uint8Array()),
+      message: "is an empty file, not a chatroom database",
+    },
+    {
+      name: "a truncated database",
+      make: (p) => {
+        const store = openStore(p);
+        store.createUser("alice", "hash");
+        store.createRoom("general", 1);
+        for (let i = 0; i < 2000; i++) store.addMessage(1, 1, `message ${i}`.padEnd(80, "."));
+        store.close();
+        const bytes = Deno.readFileSync(p);
+        Deno.writeFileSync(p, bytes.slice(0, bytes.length / 2));
+      },
+      message: "is damaged (database disk image is malformed)",
+    },
+    {
       name: "a read-only file",
       make: (p) => {
         openStore(p).close();

@@ -1,0 +1,42 @@
+// The program needs no network, no subprocesses and no FFI, and runs without them.
+import assert from "node:assert/strict";
+import { tempDir } from "./_helpers.ts";
+import { ROOT, runChat } from "./_run.ts";
+
+const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks as Record<
+  string,
+  string
+>;
+
+Deno.test("deno task chat and compile deny network, subprocesses and FFI and never prompt", () => {
+  for (const name of ["chat", "compile"]) {
+    const flags = tasks[name].split(" ");
+    for (const flag of ["--deny-net", "--deny-run", "--deny-ffi", "--no-prompt"]) {
+      assert.ok(flags.includes(flag), `${name} lacks ${flag}`);
+    }
+    for (const flag of flags) {
+      assert.ok(
+        !/^(-A|--allow-all|--allow-net|--allow-run|--allow-ffi|--allow-sys)/.test(flag),
+        `${name} grants ${flag}`,
+      );
+    }
+  }
+});
+
+Deno.test("chatroom works end to end with network, subprocesses and FFI denied", async () => {
+  // runChat goes through `deno task chat`, so every step below runs with the denials.
+  using dir = tempDir();
+  const env = { CHATROOM_DB: `${dir.path}/chat.db`, CHATROOM_PASSWORD: "alice-password" };
+  for (
+    const args of [
+      ["register", "--user", "alice"],
+      ["send", "--user", "alice", "--room", "ops", "hello"],
+      ["rooms"],
+    ]
+  ) {
+    const run = await runChat(args, { env });
+    assert.equal(run.code, 0, `${args.join(" ")}: ${run.stderr}`);
+  }
+  const exported = await runChat(["export", "--room", "ops", "--format", "json"], { env });
+  assert.equal(JSON.parse(exported.stdout)[0].text, "hello");
+});
