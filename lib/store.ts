@@ -109,7 +109,9 @@ function prepareFile(path: string): void {
   if ((stat.mode & 0o222) === 0) throw new ChatError(`${path} is read-only`);
   // We create new files ourselves; an empty one that is already there is not ours to fill.
   if (stat.size === 0) {
-    throw new ChatError(`${path} is an empty file, not a chatroom database; remove it to start anew`);
+    throw new ChatError(
+      `${path} is an empty file, not a chatroom database; remove it to start anew`,
+    );
   }
 }
 
