@@ -38,7 +38,8 @@ export async function register(
 }
 
 /**
- * Checks a name and password and returns the account.
+ * Checks a name and password and returns the account. From the third wrong
+ * password in a row on, the account refuses tries for a growing while.
  *
  * @example
  * ```ts
@@ -48,8 +49,19 @@ export async function register(
 export async function logIn(store: Store, name: string, password: string): Promise<User> {
   const found = store.findUser(name);
   if (!found) throw new ChatError(`There is no account named "${name.trim()}"`);
-  if (!(await verifyPassword(password, found.passwordHash))) {
-    throw new ChatError(`Wrong password for ${found.name}`);
+  const wait = found.lockedUntil - store.now();
+  if (wait > 0) {
+    throw new ChatError(
+      `Too many wrong passwords for ${found.name}; try again in ${Math.ceil(wait / 1000)} s`,
+    );
   }
+  if (!(await verifyPassword(password, found.passwordHash))) {
+    const delay = store.recordFailedLogin(found.id);
+    throw new ChatError(
+      `Wrong password for ${found.name}` +
+        (delay > 0 ? `; the next try must wait ${Math.ceil(delay / 1000)} s` : ""),
+    );
+  }
+  store.resetFailedLogins(found.id);
   return { id: found.id, name: found.name };
 }

@@ -233,7 +233,7 @@ class App {
         return await logIn(store, name, password);
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;
-        this.#error(`${err.message}; try again`);
+        this.#error(err.message);
       }
     }
   }

@@ -27,6 +27,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX messages_by_room ON messages (room_id, id);
   `,
+  // Wrong passwords in a row, and the time before which the next try is refused.
+  `
+  ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE users ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The schema version this program writes. */

@@ -183,13 +183,50 @@ export class Store {
     });
   }
 
-  /** Finds an account by name, ignoring case, with its password hash. */
-  findUser(name: string): (User & { passwordHash: string }) | undefined {
+  /** Finds an account by name, ignoring case, with what logging in needs. */
+  findUser(name: string): (User & { passwordHash: string; lockedUntil: number }) | undefined {
     const row = this.#sql(
-      "SELECT id, name, password_hash FROM users WHERE name_key = ?",
+      "SELECT id, name, password_hash, locked_until FROM users WHERE name_key = ?",
     ).get(nameKey(name.trim()));
     if (!row) return undefined;
-    return { id: Number(row.id), name: String(row.name), passwordHash: String(row.password_hash) };
+    return {
+      id: Number(row.id),
+      name: String(row.name),
+      passwordHash: String(row.password_hash),
+      lockedUntil: Number(row.locked_until),
+    };
+  }
+
+  /** The store's clock, in ms since the epoch. */
+  now(): number {
+    return this.#now();
+  }
+
+  /**
+   * Counts a wrong password. From the third in a row on, further tries wait
+   * 1 s, then 2 s, 4 s ... up to a minute. Returns the wait in ms.
+   */
+  recordFailedLogin(userId: number): number {
+    const now = this.#now();
+    return this.#write(() => {
+      const row = this.#sql(
+        `UPDATE users SET failed_logins = failed_logins + 1,
+           locked_until = CASE WHEN failed_logins + 1 >= 3
+             THEN ? + min(60000, 1000 << min(16, failed_logins + 1 - 3)) ELSE 0 END
+         WHERE id = ? RETURNING locked_until`,
+      ).get(now, userId);
+      return Math.max(0, Number(row?.locked_until ?? 0) - now);
+    });
+  }
+
+  /** Forgets wrong passwords after a right one. */
+  resetFailedLogins(userId: number): void {
+    this.#write(() =>
+      this.#sql(
+        "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ? AND failed_logins > 0",
+      )
+        .run(userId)
+    );
   }
 
   /** Creates a room; the name must be free, ignoring case. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { logIn } from "../lib/accounts.ts";
 import { MAX_MESSAGE_LENGTH, openStore } from "../lib/store.ts";
-import { SCHEMA_VERSION } from "../lib/schema.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "../lib/schema.ts";
 import {
   assertChatError,
   assertRejectsChatError,
@@ -193,4 +193,50 @@ Deno.test("Two stores on one file see each other's writes", async () => {
   assert.equal(a.recentMessages(room.id)[0].text, "from b");
   a.close();
   b.close();
+});
+
+Deno.test("logIn() makes tries wait longer after three wrong passwords in a row", async () => {
+  using dir = tempDir();
+  let clock = 1_000_000;
+  const store = tempStore(dir.path, () => clock);
+  await quickUser(store, "alice");
+  await assertRejectsChatError(logIn(store, "alice", "wrong 1"), "Wrong password for alice");
+  await assertRejectsChatError(logIn(store, "alice", "wrong 2"), "Wrong password for alice");
+  await assertRejectsChatError(
+    logIn(store, "alice", "wrong 3"),
+    "Wrong password for alice; the next try must wait 1 s",
+  );
+  // Even the right password waits its turn.
+  await assertRejectsChatError(
+    logIn(store, "alice", "alice-password"),
+    "Too many wrong passwords for alice; try again in 1 s",
+  );
+  clock += 1_000;
+  await assertRejectsChatError(logIn(store, "alice", "wrong 4"), "must wait 2 s");
+  clock += 2_000;
+  await assertRejectsChatError(logIn(store, "alice", "wrong 5"), "must wait 4 s");
+  clock += 4_000;
+  assert.equal((await logIn(store, "alice", "alice-password")).name, "alice");
+  // A right password forgets the wrong ones.
+  await assertRejectsChatError(logIn(store, "alice", "wrong again"), "Wrong password for alice");
+  assert.equal(store.findUser("alice")!.lockedUntil, 0);
+  store.close();
+});
+
+Deno.test("openStore() migrates a version 1 database in place", () => {
+  using dir = tempDir();
+  const path = `${dir.path}/old.db`;
+  const db = new DatabaseSync(path);
+  db.exec(MIGRATIONS[0]);
+  db.exec("PRAGMA user_version = 1");
+  db.prepare(
+    "INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('bob', 'bob', 'h', 1)",
+  ).run();
+  db.close();
+  const store = openStore(path);
+  assert.equal(store.findUser("bob")?.lockedUntil, 0);
+  store.close();
+  const check = new DatabaseSync(path);
+  assert.equal(check.prepare("PRAGMA user_version").get()?.user_version, SCHEMA_VERSION);
+  check.close();
 });
