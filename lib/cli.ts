@@ -17,6 +17,8 @@ export interface Invocation {
   text?: string;
   /** tail: how many earlier messages to print first. */
   history: number;
+  /** tail: resume after this message id instead of printing history. */
+  after?: number;
   /** tail, rooms: JSON output. */
   json: boolean;
   /** export: the output format. */
@@ -30,7 +32,7 @@ Usage:
   chatroom [--db PATH] [--user NAME] [--room NAME]
   chatroom register --user NAME [--password-stdin]
   chatroom send --user NAME --room ROOM [--password-stdin] [TEXT...]
-  chatroom tail --user NAME --room ROOM [--password-stdin] [--history N] [--json]
+  chatroom tail --user NAME --room ROOM [--password-stdin] [--history N | --after ID] [--json]
   chatroom rooms [--json]
   chatroom export --room ROOM [--format txt|md|json]
   chatroom --help | --version
@@ -48,6 +50,7 @@ Options:
   --room NAME        The room; the chat view and send create it if needed
   --password-stdin   Read the password from the first line of stdin
   --history N        tail: how many earlier messages to print first
+  --after ID         tail: print every message after id ID first (to resume)
   --json             tail: one JSON object per line; rooms: a JSON array
   --format F         export: txt (default), md or json (an array)
   -h, --help         Show this help
@@ -67,7 +70,7 @@ const ACCEPTS: Record<Invocation["command"], readonly string[]> = {
   chat: ["user", "room"],
   register: ["user", "password-stdin"],
   send: ["user", "room", "password-stdin"],
-  tail: ["user", "room", "password-stdin", "history", "json"],
+  tail: ["user", "room", "password-stdin", "history", "after", "json"],
   rooms: ["json"],
   export: ["room", "format"],
   help: [],
@@ -105,6 +108,7 @@ export function parseCommandLine(args: string[]): Invocation {
         room: { type: "string" },
         "password-stdin": { type: "boolean" },
         history: { type: "string" },
+        after: { type: "string" },
         json: { type: "boolean" },
         format: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -148,6 +152,13 @@ export function parseCommandLine(args: string[]): Invocation {
   if (!Number.isSafeInteger(history) || history < 0) {
     fail(`--history takes a whole number of messages, not "${values.history}"`);
   }
+  const after = values.after === undefined ? undefined : Number(values.after);
+  if (after !== undefined && (!Number.isSafeInteger(after) || after < 0)) {
+    fail(`--after takes a message id, not "${values.after}"`);
+  }
+  if (after !== undefined && values.history !== undefined) {
+    fail("tail takes --history or --after, not both");
+  }
   const format = values.format ?? "txt";
   if (!EXPORT_FORMATS.includes(format as ExportFormat)) {
     fail(`--format takes ${EXPORT_FORMATS.join(", ")}, not "${format}"`);
@@ -160,6 +171,7 @@ export function parseCommandLine(args: string[]): Invocation {
     passwordStdin: values["password-stdin"] ?? false,
     text: command === "send" && rest.length > 0 ? rest.join(" ") : undefined,
     history,
+    after,
     json: values.json ?? false,
     format: format as ExportFormat,
   };

@@ -52,7 +52,8 @@ export async function send(
 }
 
 /**
- * `tail`: the last `history` messages, then new ones as the watch worker
+ * `tail`: the last `history` messages (or, with `after`, every message after
+ * that id, to resume without gaps or repeats), then new ones as the watch worker
  * delivers them, until the promise `stop()` returns settles. JSON lines with `json`, bubbles on a
  * terminal, plain lines in a pipe.
  */
@@ -60,7 +61,13 @@ export async function tail(
   store: Store,
   user: User,
   roomName: string,
-  options: { history: number; json: boolean; theme: Theme; stop: () => Promise<unknown> },
+  options: {
+    history: number;
+    after?: number;
+    json: boolean;
+    theme: Theme;
+    stop: () => Promise<unknown>;
+  },
   out: ScriptOutput,
 ): Promise<void> {
   const stopped = options.stop(); // listen for Ctrl-C before the first line goes out
@@ -82,8 +89,13 @@ export async function tail(
   });
   try {
     await follower.ready;
-    show(options.history > 0 ? store.recentMessages(room.id, options.history) : []);
-    lastShown = Math.max(lastShown, store.lastMessageId(room.id));
+    if (options.after !== undefined) {
+      // The worker delivers everything after this id, however much it is.
+      lastShown = options.after;
+    } else {
+      show(options.history > 0 ? store.recentMessages(room.id, options.history) : []);
+      lastShown = Math.max(lastShown, store.lastMessageId(room.id));
+    }
     follower.follow(room.id, lastShown);
     await stopped;
   } finally {

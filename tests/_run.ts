@@ -120,7 +120,7 @@ export class Running implements AsyncDisposable {
 
   /** Closes stdin and waits for the process to end. */
   async finish(): Promise<Deno.CommandStatus & { stderr: string }> {
-    await this.#stdin?.close();
+    await this.#stdin?.close().catch(() => {}); // already closed if the process died
     const status = await this.child.status;
     return { ...status, stderr: await new Response(this.child.stderr).text() };
   }

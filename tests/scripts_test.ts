@@ -239,3 +239,29 @@ Deno.test("a follower keeps SQLite's locks while other processes write and exit"
     assert.ok(locksHeld(tail.child.pid, `${db}-shm`) > 0, `the lock survives write ${i}`);
   }
 });
+
+Deno.test("chatroom tail --after resumes after a message id, without gaps or repeats", async () => {
+  using dir = tempDir();
+  const { as } = await setUp(dir.path);
+  await runChat(["send", "--user", "bot", "--room", "ops"], {
+    env: as("bot"),
+    stdin: "one\ntwo\nthree\nfour\n",
+  });
+  await using tail = new Running(
+    ["tail", "--user", "alice", "--room", "ops", "--after", "2", "--json"],
+    as("alice"),
+  );
+  assert.deepEqual(
+    [JSON.parse(await tail.nextLine()), JSON.parse(await tail.nextLine())]
+      .map((m) => [m.id, m.text]),
+    [[3, "three"], [4, "four"]],
+  );
+  await runChat(["send", "--user", "bot", "--room", "ops", "five"], { env: as("bot") });
+  assert.equal(JSON.parse(await tail.nextLine()).text, "five");
+
+  const both = await runChat(
+    ["tail", "--user", "a", "--room", "ops", "--after", "1", "--history", "3"],
+  );
+  assert.equal(both.code, 2);
+  assert.equal(both.stderr, "chatroom: tail takes --history or --after, not both\n");
+});

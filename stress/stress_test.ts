@@ -1,0 +1,197 @@
+// Reliability under load, run by `deno task test:stress` (and CI): many writer
+// and reader processes on one file, some of them killed with SIGKILL.
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { openStore } from "../lib/store.ts";
+import { quickUser, tempDir } from "../tests/_helpers.ts";
+import { Running } from "../tests/_run.ts";
+
+const WRITERS = 20;
+const READERS = 5;
+const PER_WRITER = 100;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Received {
+  id: number;
+  user: string;
+  text: string;
+}
+
+async function setUp(dir: string) {
+  const db = `${dir}/stress.db`;
+  const store = openStore(db);
+  for (let w = 0; w < WRITERS; w++) await quickUser(store, `w${w}`);
+  for (let r = 0; r < READERS; r++) await quickUser(store, `r${r}`);
+  const owner = store.findUser("w0")!;
+  store.createRoom("stress", owner.id);
+  store.close();
+  const env = (name: string) => ({ CHATROOM_DB: db, CHATROOM_PASSWORD: `${name}-password` });
+  return { db, env };
+}
+
+function writer(env: Record<string, string>, w: number): Running {
+  return new Running(["send", "--user", `w${w}`, "--room", "stress"], env, { withStdin: true });
+}
+
+function reader(env: Record<string, string>, r: number, after = 0): Running {
+  return new Running(
+    ["tail", "--user", `r${r}`, "--room", "stress", "--after", String(after), "--json"],
+    env,
+  );
+}
+
+/** Collects everything a reader prints into `got`, until its output ends. */
+async function pump(proc: Running, got: Received[]): Promise<void> {
+  try {
+    for (;;) got.push(JSON.parse(await proc.nextLine(120_000)));
+  } catch {
+    // killed, or the test is over
+  }
+}
+
+/** Waits until `got` holds `count` messages; fails after a minute. */
+async function until(got: Received[], count: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (got.length < count) {
+    if (Date.now() > deadline) throw new Error(`a reader has ${got.length} of ${count}`);
+    await sleep(20);
+  }
+}
+
+/** Reads a reader's lines until it has `count` messages in all; fails after the deadline. */
+async function readUntil(proc: Running, got: Received[], count: number): Promise<void> {
+  while (got.length < count) got.push(JSON.parse(await proc.nextLine(60_000)));
+}
+
+function stored(db: string): { id: number; user: string; text: string }[] {
+  const raw = new DatabaseSync(db);
+  try {
+    return raw.prepare(
+      "SELECT m.id, u.name AS user, m.text FROM messages m JOIN users u ON u.id = m.user_id ORDER BY m.id",
+    ).all().map((row) => ({ id: Number(row.id), user: String(row.user), text: String(row.text) }));
+  } finally {
+    raw.close();
+  }
+}
+
+/** Writes a writer's lines in chunks, so that a kill can land in the middle. */
+async function feed(proc: Running, w: number, chunk = PER_WRITER): Promise<void> {
+  for (let start = 0; start < PER_WRITER; start += chunk) {
+    const lines = [];
+    for (let i = start; i < Math.min(PER_WRITER, start + chunk); i++) lines.push(`w${w} ${i}`);
+    await proc.write(lines.join("\n"));
+    if (chunk < PER_WRITER) await sleep(10 + Math.random() * 40);
+  }
+}
+
+Deno.test("20 writers and 5 readers: every message stored once and read once, in order", async () => {
+  using dir = tempDir();
+  const { db, env } = await setUp(dir.path);
+  const readers = Array.from({ length: READERS }, (_, r) => reader(env(`r${r}`), r));
+  const writers = Array.from({ length: WRITERS }, (_, w) => writer(env(`w${w}`), w));
+  try {
+    await Promise.all(writers.map((proc, w) => feed(proc, w)));
+    const statuses = await Promise.all(writers.map((proc) => proc.finish()));
+    for (const status of statuses) {
+      assert.equal(status.code, 0, status.stderr);
+      assert.equal(status.stderr, "", "no SQLITE_BUSY or any other error reached a writer");
+    }
+    const all = stored(db);
+    assert.equal(all.length, WRITERS * PER_WRITER);
+    for (let w = 0; w < WRITERS; w++) {
+      const mine = all.filter((m) => m.user === `w${w}`).map((m) => m.text);
+      assert.deepEqual(mine, Array.from({ length: PER_WRITER }, (_, i) => `w${w} ${i}`));
+    }
+    const got = readers.map(() => [] as Received[]);
+    await Promise.all(readers.map((proc, r) => readUntil(proc, got[r], all.length)));
+    for (const messages of got) {
+      assert.deepEqual(messages.map((m) => m.id), all.map((m) => m.id), "each once, in order");
+    }
+  } finally {
+    for (const proc of [...readers, ...writers]) await proc[Symbol.asyncDispose]();
+  }
+});
+
+Deno.test("kill -9 writers and readers mid-run: nothing torn, survivors go on, readers resume", async () => {
+  using dir = tempDir();
+  const { db, env } = await setUp(dir.path);
+  const readers = Array.from({ length: READERS }, (_, r) => reader(env(`r${r}`), r));
+  const writers = Array.from({ length: WRITERS }, (_, w) => writer(env(`w${w}`), w));
+  const got = readers.map(() => [] as Received[]);
+  const pumps = readers.map((proc, r) => pump(proc, got[r]));
+  const killedWriters = new Set([1, 5, 9, 13, 17]);
+  const killedReaders = new Set([1, 3]);
+  const restarted: Running[] = [];
+  try {
+    const feeding = writers.map((proc, w) => feed(proc, w, 10).catch(() => {}));
+    await sleep(300 + Math.random() * 400);
+    for (const w of killedWriters) writers[w].child.kill("SIGKILL");
+    for (const r of killedReaders) readers[r].child.kill("SIGKILL");
+    await Promise.all(feeding);
+    for (const [w, proc] of writers.entries()) {
+      const status = await proc.finish();
+      if (killedWriters.has(w)) continue;
+      assert.equal(status.code, 0, status.stderr);
+      assert.equal(status.stderr, "", "no SQLITE_BUSY or any other error reached a survivor");
+    }
+    await Promise.all(pumps.filter((_, r) => killedReaders.has(r)));
+
+    const raw = new DatabaseSync(db);
+    assert.equal(raw.prepare("PRAGMA integrity_check").get()?.integrity_check, "ok");
+    raw.close();
+    const all = stored(db);
+    for (const m of all) assert.match(m.text, /^w\d+ \d+$/, "no message is half-written");
+    for (let w = 0; w < WRITERS; w++) {
+      const mine = all.filter((m) => m.user === `w${w}`).map((m) => m.text);
+      const expected = killedWriters.has(w) ? mine.length : PER_WRITER;
+      assert.deepEqual(mine, Array.from({ length: expected }, (_, i) => `w${w} ${i}`));
+    }
+
+    // Killed readers start again after the last message they printed.
+    for (const r of killedReaders) {
+      const proc = reader(env(`r${r}`), r, got[r].at(-1)?.id ?? 0);
+      restarted.push(proc);
+      pump(proc, got[r]);
+    }
+    for (const [r, messages] of got.entries()) {
+      await until(messages, all.length);
+      assert.deepEqual(
+        messages.map((m) => m.id),
+        all.map((m) => m.id),
+        `reader ${r}: no gap, no repeat`,
+      );
+    }
+  } finally {
+    for (const proc of [...readers, ...writers, ...restarted]) await proc[Symbol.asyncDispose]();
+  }
+});
+
+Deno.test("checkpoints and the last connection closing do not stop live readers", async () => {
+  using dir = tempDir();
+  const { db, env } = await setUp(dir.path);
+  const send = async (text: string) => {
+    const proc = writer(env("w0"), 0);
+    await proc.write(text);
+    const status = await proc.finish();
+    assert.equal(status.code, 0, status.stderr);
+  };
+
+  await send("before anyone listens");
+  // The sender was the last connection: SQLite checkpointed and removed the -wal file.
+  assert.throws(() => Deno.statSync(`${db}-wal`));
+
+  await using live = reader(env("r0"), 0);
+  const got: Received[] = [];
+  await readUntil(live, got, 1);
+  for (let i = 0; i < 5; i++) {
+    await send(`round ${i}`);
+    const raw = new DatabaseSync(db);
+    raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    raw.close();
+    await readUntil(live, got, 2 + i);
+  }
+  assert.deepEqual(got.map((m) => m.text), [
+    "before anyone listens",
+    ...Array.from({ length: 5 }, (_, i) => `round ${i}`),
+  ]);
+});
