@@ -9,6 +9,9 @@ async function main(args: string[]): Promise<number> {
   // Read the password once and take it out of the environment, so nothing we start can see it.
   const password = process.env.CHATROOM_PASSWORD;
   delete process.env.CHATROOM_PASSWORD;
+  // Past a file-size limit the kernel would kill us with SIGXFSZ; handled, the
+  // write fails instead and SQLite rolls the message back, which we report.
+  Deno.addSignalListener("SIGXFSZ", () => {});
   try {
     const invocation = parseCommandLine(args);
     if (invocation.command === "help") {

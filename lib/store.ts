@@ -50,6 +50,7 @@ const SQLITE_CONSTRAINT = 19;
 const SQLITE_NOTADB = 26;
 const SQLITE_FULL = 13;
 const SQLITE_CORRUPT = 11;
+const SQLITE_IOERR = 10;
 
 function sqliteCode(err: unknown): number | undefined {
   const code = (err as { errcode?: unknown })?.errcode;
@@ -67,6 +68,8 @@ function describe(path: string, err: unknown): ChatError {
       return new ChatError(`Cannot open ${path}: ${reason}`);
     case SQLITE_FULL:
       return new ChatError(`The disk holding ${path} is full`);
+    case SQLITE_IOERR:
+      return new ChatError(`Cannot write ${path}: ${reason}; is the disk full?`);
     case SQLITE_CORRUPT:
       return new ChatError(`${path} is damaged (${reason})`);
     default:
