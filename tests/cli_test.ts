@@ -25,6 +25,7 @@ Deno.test("chatroom --help and --version", async () => {
 Deno.test("chatroom refuses bad usage with exit 2", async (t) => {
   const cases: [string[], string][] = [
     [["--colour"], "Unknown option '--colour'"],
+    [["--user", "a", "--password", "secret"], "Unknown option '--password'"], // never in argv
     [["register"], "register needs --user NAME"],
     [["frobnicate"], 'Unknown command "frobnicate"'],
     [["--user"], "--user"],

@@ -1,0 +1,53 @@
+// All SQL takes user text through bound parameters: no statement is built by
+// pasting values into its text.
+import assert from "node:assert/strict";
+import { ROOT } from "./_run.ts";
+
+/** Interpolations allowed in SQL, each with why it cannot carry user text. */
+const ALLOWED = new Map([
+  ["${version + 1}", "PRAGMA user_version takes no parameters; version is a loop counter"],
+]);
+
+const SQL = /\b(SELECT|INSERT|UPDATE|DELETE|PRAGMA|CREATE|ALTER|DROP|REPLACE)\b/;
+
+function sources(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((entry) => {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) return sources(path);
+    return entry.name.endsWith(".ts") ? [path] : [];
+  });
+}
+
+/** Places in a source text where a value is pasted into SQL. */
+function pastedValues(text: string): string[] {
+  const found: string[] = [];
+  for (const literal of text.match(/`[^`]*`/g) ?? []) {
+    if (!SQL.test(literal)) continue;
+    for (const hole of literal.match(/\$\{[^}]*\}/g) ?? []) {
+      if (!ALLOWED.has(hole)) found.push(`${hole} in ${literal.slice(0, 60)}`);
+    }
+  }
+  // String concatenation into a statement: "... WHERE x = '" + value
+  for (const line of text.split("\n")) {
+    if (SQL.test(line) && /["'`]\s*\+\s*\w/.test(line) && /prepare|exec|#sql/.test(line)) {
+      found.push(line.trim());
+    }
+  }
+  return found;
+}
+
+Deno.test("SQL in lib/ and main.ts binds values instead of pasting them", () => {
+  for (const file of [...sources(`${ROOT}/lib`), `${ROOT}/main.ts`]) {
+    assert.deepEqual(pastedValues(Deno.readTextFileSync(file)), [], file);
+  }
+});
+
+Deno.test("pastedValues() catches interpolation and concatenation", () => {
+  const template = "db.prepare(`SELECT * FROM users WHERE name = '${name}'`).get();";
+  assert.deepEqual(pastedValues(template), [
+    "${name} in `SELECT * FROM users WHERE name = '${name}'`",
+  ]);
+  const concatenated = `db.exec("DELETE FROM rooms WHERE name = '" + room + "'");`;
+  assert.equal(pastedValues(concatenated).length, 1);
+  assert.deepEqual(pastedValues("db.prepare(`SELECT * FROM users WHERE name = ?`).get(name);"), []);
+});
