@@ -65,7 +65,9 @@ function describe(path: string, err: unknown): ChatError {
     case SQLITE_READONLY:
       return new ChatError(`${path} is read-only`);
     case SQLITE_CANTOPEN:
-      return new ChatError(`Cannot open ${path}: ${reason}`);
+      return new ChatError(
+        `Cannot open ${path}: ${reason} (its folder must be writable too: SQLite keeps -wal and -shm files there)`,
+      );
     case SQLITE_FULL:
       return new ChatError(`The disk holding ${path} is full`);
     case SQLITE_IOERR:

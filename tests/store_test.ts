@@ -240,3 +240,30 @@ Deno.test("openStore() migrates a version 1 database in place", () => {
   assert.equal(check.prepare("PRAGMA user_version").get()?.user_version, SCHEMA_VERSION);
   check.close();
 });
+
+/** Makes a folder read-only even for root (immutable), or by mode for anyone else. */
+function readOnlyFolder(path: string): { [Symbol.dispose](): void } {
+  const root = Deno.uid() === 0;
+  const run = (flag: string) =>
+    new Deno.Command("chattr", { args: [flag, path], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  if (root) {
+    if (!run("+i")) throw new Error("cannot make a read-only folder here (chattr +i failed)");
+    return { [Symbol.dispose]: () => run("-i") };
+  }
+  Deno.chmodSync(path, 0o555);
+  return { [Symbol.dispose]: () => Deno.chmodSync(path, 0o755) };
+}
+
+Deno.test("openStore() in a read-only folder says so in one line and changes nothing", () => {
+  using dir = tempDir();
+  const folder = `${dir.path}/ro`;
+  Deno.mkdirSync(folder);
+  openStore(`${folder}/chat.db`).close(); // the last close checkpoints and removes -wal, -shm
+  const before = Deno.readFileSync(`${folder}/chat.db`);
+  {
+    using _readOnly = readOnlyFolder(folder);
+    assertChatError(() => openStore(`${folder}/chat.db`), "its folder must be writable too");
+  }
+  assert.deepEqual(Deno.readFileSync(`${folder}/chat.db`), before);
+});
