@@ -1,14 +1,13 @@
 import process from "node:process";
 import config from "./deno.json" with { type: "json" };
 import { run } from "./lib/app.ts";
-import { parseCommandLine, USAGE } from "./lib/cli.ts";
+import { parseCommandLine, takeEnvPassword, USAGE } from "./lib/cli.ts";
 import { ChatError } from "./lib/errors.ts";
 import { Terminal } from "./lib/terminal.ts";
 
 async function main(args: string[]): Promise<number> {
   // Read the password once and take it out of the environment, so nothing we start can see it.
-  const password = process.env.CHATROOM_PASSWORD;
-  delete process.env.CHATROOM_PASSWORD;
+  const password = takeEnvPassword(process.env);
   // Past a file-size limit the kernel would kill us with SIGXFSZ; handled, the
   // write fails instead and SQLite rolls the message back, which we report.
   Deno.addSignalListener("SIGXFSZ", () => {});

@@ -177,6 +177,21 @@ export function parseCommandLine(args: string[]): Invocation {
   };
 }
 
+/**
+ * Reads `CHATROOM_PASSWORD` once and removes it from the environment, so that
+ * nothing started later (the watch worker included) can read it.
+ *
+ * @example
+ * ```ts
+ * const password = takeEnvPassword(process.env);
+ * ```
+ */
+export function takeEnvPassword(env: Record<string, string | undefined>): string | undefined {
+  const password = env.CHATROOM_PASSWORD;
+  delete env.CHATROOM_PASSWORD;
+  return password;
+}
+
 function fail(message: string): never {
   throw new UsageError(message);
 }

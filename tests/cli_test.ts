@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import process from "node:process";
+import { takeEnvPassword } from "../lib/cli.ts";
 import { openStore } from "../lib/store.ts";
 import { tempDir } from "./_helpers.ts";
 import { type Run, runChat } from "./_run.ts";
@@ -116,4 +118,19 @@ Deno.test("chatroom refuses an unusable database in one line and leaves it untou
 
   const folder = await runChat(["--db", dir.path], { env: { CHATROOM_PASSWORD: "x" } });
   assertOneLineError(folder, 1, "is a directory, not a database file");
+});
+
+Deno.test("takeEnvPassword() reads CHATROOM_PASSWORD once and removes it from the process", async () => {
+  Deno.env.set("CHATROOM_PASSWORD", "s3cret-password");
+  assert.equal(takeEnvPassword(process.env), "s3cret-password");
+  assert.equal(Deno.env.get("CHATROOM_PASSWORD"), undefined);
+  assert.equal(takeEnvPassword(process.env), undefined, "only once");
+  // A worker started afterwards, like the watch worker, cannot see it either.
+  const worker = new Worker(
+    `data:text/javascript,postMessage(String(Deno.env.get("CHATROOM_PASSWORD")))`,
+    { type: "module" },
+  );
+  const seen = await new Promise((resolve) => worker.onmessage = (e) => resolve(e.data));
+  worker.terminate();
+  assert.equal(seen, "undefined");
 });
