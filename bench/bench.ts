@@ -9,7 +9,7 @@ import { register } from "../lib/accounts.ts";
 import { renderBubble } from "../lib/render.ts";
 import { openStore, type Room, type Store, type User } from "../lib/store.ts";
 import { plainTheme } from "../lib/theme.ts";
-import { CHAT_RUN, ROOT, Running } from "../tests/_run.ts";
+import { CHAT_RUN, ROOT, Running, shellQuote } from "../tests/_run.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -172,7 +172,7 @@ async function latencyRun(
  * resolves when `text` is on its screen: start-up as a user sees it.
  */
 async function startClient(args: string[], text: string, vars: Record<string, string>) {
-  const command = `exec ${[...CHAT_RUN, ...args].map(quote).join(" ")}`;
+  const command = `exec ${[...CHAT_RUN, ...args].map(shellQuote).join(" ")}`;
   const started = stamp();
   const proc = new Running(["-qfec", command, "/dev/null"], {
     COLUMNS: "100",
@@ -182,10 +182,7 @@ async function startClient(args: string[], text: string, vars: Record<string, st
     withStdin: true,
     command: ["script"],
   });
-  let screen = "";
-  while (!screen.includes(text)) {
-    screen += await proc.nextChunk(30_000);
-  }
+  await proc.waitForText(text, 30_000);
   const ms = stamp() - started;
   const scriptPid = proc.child.pid;
   const pid = Number(
@@ -193,8 +190,6 @@ async function startClient(args: string[], text: string, vars: Record<string, st
   );
   return { ms, pid, proc };
 }
-
-const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 function cpuSeconds(pid: number): number {
   const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
@@ -266,7 +261,8 @@ function joinAndWakeup(size: number, reader: Store, writer: User) {
     if (got.length !== 1) throw new Error(`wakeup saw ${got.length} messages`);
     last = got[0].id;
   }
-  return { join: summary(join), wakeupUs: round(summary(wakeups).p50 * 1000, 1) };
+  const median = [...wakeups].sort((a, b) => a - b)[wakeups.length >> 1];
+  return { join: summary(join), wakeupUs: round(median * 1000, 1) };
 }
 
 // -------------------------------------------------------------- throughput

@@ -1,7 +1,8 @@
 import input from "@inquirer/input";
 import password from "@inquirer/password";
 import select from "@inquirer/select";
-import { formatTime } from "./render.ts";
+import stringWidth from "string-width";
+import { formatTime, padColumns } from "./render.ts";
 import { inert } from "./sanitize.ts";
 import type { Room } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
@@ -75,14 +76,15 @@ export class Menus {
     rooms: Room[],
     now: number,
   ): Promise<{ join: Room } | "create" | "logout" | "quit" | undefined> {
-    const width = Math.max(10, ...rooms.map((r) => inert(r.name).length));
+    const names = rooms.map((r) => inert(r.name));
+    const width = Math.max(10, ...names.map((name) => stringWidth(name)));
     return this.#ask((context) =>
       select<{ join: Room } | "create" | "logout" | "quit">({
         message: rooms.length ? "Pick a room" : "There are no rooms yet",
         pageSize: 12,
         choices: [
-          ...rooms.map((room) => ({
-            name: `${inert(room.name).padEnd(width)}  ${
+          ...rooms.map((room, i) => ({
+            name: `${padColumns(names[i], width)}  ${
               room.lastActivity === null
                 ? "no messages yet"
                 : `last message ${formatTime(room.lastActivity, now)}`

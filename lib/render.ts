@@ -104,6 +104,18 @@ function wrap(text: string, columns: number): string[] {
   );
 }
 
+/**
+ * Pads text with spaces to `columns` display columns (CJK and emoji count double).
+ *
+ * @example
+ * ```ts
+ * padColumns("全角", 6); // "全角  "
+ * ```
+ */
+export function padColumns(text: string, columns: number): string {
+  return text + " ".repeat(Math.max(0, columns - stringWidth(text)));
+}
+
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
 /** Cuts text to at most `columns` display columns, marking the cut with "…". */

@@ -4,7 +4,8 @@ import { ChatError } from "./errors.ts";
 import type { ExportFormat } from "./cli.ts";
 import { Follower } from "./follower.ts";
 import { markdownLine, plainLine, toJson } from "./formats.ts";
-import { renderBubble } from "./render.ts";
+import stringWidth from "string-width";
+import { padColumns, renderBubble } from "./render.ts";
 import { inert } from "./sanitize.ts";
 import type { Message, Room, Store, User } from "./store.ts";
 import type { StdinLines } from "./stdin_lines.ts";
@@ -134,11 +135,11 @@ export function rooms(store: Store, json: boolean, out: ScriptOutput): void {
     return;
   }
   const names = stats.map((r) => inert(r.name));
-  const width = Math.max(4, ...names.map((n) => n.length));
-  const lines = [`${"ROOM".padEnd(width)}  MESSAGES  LAST ACTIVITY`];
+  const width = Math.max(4, ...names.map((n) => stringWidth(n)));
+  const lines = [`${padColumns("ROOM", width)}  MESSAGES  LAST ACTIVITY`];
   stats.forEach((r, i) => {
     const last = r.lastActivity === null ? "-" : new Date(r.lastActivity).toISOString();
-    lines.push(`${names[i].padEnd(width)}  ${String(r.messages).padStart(8)}  ${last}`);
+    lines.push(`${padColumns(names[i], width)}  ${String(r.messages).padStart(8)}  ${last}`);
   });
   out.stdout.write(lines.join("\n") + "\n");
 }

@@ -15,6 +15,11 @@ export const CHAT_RUN: string[] = (() => {
   return [Deno.execPath(), ...rest];
 })();
 
+/** Quotes one argument for sh. */
+export function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
 /** The result of one run. */
 export interface Run {
   code: number;
@@ -52,10 +57,10 @@ export async function runChat(
  */
 export class Running implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
-  readonly #lines: AsyncIterator<string>;
+  readonly #chunks: AsyncIterator<string>;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  /** Output read but not yet taken by nextLine(). */
   #buffered = "";
-  #rawChunks = false;
 
   constructor(
     args: string[],
@@ -71,46 +76,41 @@ export class Running implements AsyncDisposable {
       stderr: "piped",
     }).spawn();
     this.#stdin = withStdin ? this.child.stdin.getWriter() : undefined;
-    this.#lines = this.#readLines();
+    this.#chunks = this.child.stdout.pipeThrough(new TextDecoderStream())[Symbol.asyncIterator]();
   }
 
-  async *#readLines(): AsyncGenerator<string> {
-    const decoder = new TextDecoder();
-    for await (const chunk of this.child.stdout) {
-      this.#buffered += decoder.decode(chunk, { stream: true });
-      if (this.#rawChunks) {
-        yield this.#buffered;
-        this.#buffered = "";
-        continue;
-      }
-      let end;
-      while ((end = this.#buffered.indexOf("\n")) >= 0) {
-        const line = this.#buffered.slice(0, end);
-        this.#buffered = this.#buffered.slice(end + 1);
-        yield line;
-      }
-    }
-  }
-
-  /** The next line of stdout; fails after `timeoutMs` or at the end of output. */
-  async nextLine(timeoutMs = 20_000): Promise<string> {
+  /** Reads more output into the buffer; fails at the deadline or at the end of output. */
+  async #more(deadline: number, what: string): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("Timed out waiting for a line")), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`Timed out waiting for ${what}`)),
+        deadline - Date.now(),
+      );
     });
     try {
-      const { value, done } = await Promise.race([this.#lines.next(), timeout]);
-      if (done) throw new Error("The process closed its output");
-      return value;
+      const { value, done } = await Promise.race([this.#chunks.next(), timeout]);
+      if (done) throw new Error(`The process closed its output before ${what}`);
+      this.#buffered += value;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** The next chunk of stdout as it came, for output that is not line by line. */
-  nextChunk(timeoutMs = 20_000): Promise<string> {
-    this.#rawChunks = true;
-    return this.nextLine(timeoutMs);
+  /** The next line of stdout; fails after `timeoutMs` or at the end of output. */
+  async nextLine(timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#buffered.includes("\n")) await this.#more(deadline, "a line");
+    const end = this.#buffered.indexOf("\n");
+    const line = this.#buffered.slice(0, end);
+    this.#buffered = this.#buffered.slice(end + 1);
+    return line;
+  }
+
+  /** Waits until stdout has shown `text`, for output that is not line by line (a terminal). */
+  async waitForText(text: string, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#buffered.includes(text)) await this.#more(deadline, JSON.stringify(text));
   }
 
   /** Writes text to the process's stdin; a line unless told otherwise. */
@@ -132,7 +132,7 @@ export class Running implements AsyncDisposable {
       // already gone
     }
     await this.child.status;
-    await this.child.stdout.cancel().catch(() => {});
+    await this.#chunks.return?.().catch(() => {});
     await this.child.stderr.cancel().catch(() => {});
   }
 }

@@ -1,7 +1,7 @@
 // Real terminals for end-to-end tests: each Screen is a tmux session running
 // the program; tests type with send-keys and read with capture-pane, waiting
 // for text with a deadline instead of sleeping.
-import { CHAT, ROOT } from "./_run.ts";
+import { CHAT, ROOT, shellQuote } from "./_run.ts";
 
 const SOCKET = `chatroom-test-${Deno.pid}`;
 
@@ -14,10 +14,6 @@ async function tmux(...args: string[]): Promise<string> {
   const text = new TextDecoder().decode(stdout);
   if (code !== 0) throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(stderr)}`);
   return text;
-}
-
-function quote(arg: string): string {
-  return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
 let sessions = 0;
@@ -33,7 +29,7 @@ export class Screen implements AsyncDisposable {
   /** Starts the program in a new terminal. When it exits, "[exit N]" is printed. */
   static async start(args: string[], env: Record<string, string>): Promise<Screen> {
     const name = `s${++sessions}`;
-    const command = [...CHAT, ...args].map(quote).join(" ");
+    const command = [...CHAT, ...args].map(shellQuote).join(" ");
     const vars = Object.entries({ TERM: "xterm-256color", ...env })
       .flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     await tmux(

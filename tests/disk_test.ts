@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { tempDir } from "./_helpers.ts";
-import { CHAT_RUN, ROOT, runChat } from "./_run.ts";
+import { CHAT_RUN, ROOT, runChat, shellQuote } from "./_run.ts";
 
 /**
  * Runs chatroom under `ulimit -f blocks` (1 KiB blocks), with stdin text. The
@@ -14,7 +14,7 @@ async function runLimited(blocks: number, args: string[], env: Record<string, st
   const [deno, run, ...rest] = CHAT_RUN;
   const argv = [deno, run, "--no-code-cache", ...rest, ...args];
   await new Deno.Command(deno, { args: [run, ...rest, "--version"], cwd: ROOT }).output();
-  const command = argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  const command = argv.map(shellQuote).join(" ");
   const child = new Deno.Command("bash", {
     args: ["-c", `ulimit -f ${blocks}; exec ${command}`],
     cwd: ROOT,

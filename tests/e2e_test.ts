@@ -38,6 +38,14 @@ function bubbleLine(text: string): RegExp {
   return new RegExp(`│ ${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} *│`);
 }
 
+/** A terminal where `name` (registered by script) is logged in and in `room`. */
+function inRoom(db: string, name: string, room: string): Promise<Screen> {
+  return Screen.start(["--user", name, "--room", room], {
+    CHATROOM_DB: db,
+    CHATROOM_PASSWORD: `${name}-password`,
+  });
+}
+
 function count(haystack: string, needle: string): number {
   return haystack.split(needle).length - 1;
 }
@@ -96,14 +104,8 @@ Deno.test("switching rooms with /join and with q and the menu", async () => {
   await registerByScript(db, "alice");
   await registerByScript(db, "bob");
 
-  await using a = await Screen.start(["--user", "alice", "--room", "general"], {
-    CHATROOM_DB: db,
-    CHATROOM_PASSWORD: "alice-password",
-  });
-  await using b = await Screen.start(["--user", "bob", "--room", "general"], {
-    CHATROOM_DB: db,
-    CHATROOM_PASSWORD: "bob-password",
-  });
+  await using a = await inRoom(db, "alice", "general");
+  await using b = await inRoom(db, "bob", "general");
   await a.waitFor(PROMPT("general"));
   await b.waitFor(PROMPT("general"));
 
@@ -154,10 +156,7 @@ Deno.test("history survives a restart; wrong passwords and taken names are refus
   await registerByScript(db, "alice");
 
   {
-    await using first = await Screen.start(["--user", "alice", "--room", "general"], {
-      CHATROOM_DB: db,
-      CHATROOM_PASSWORD: "alice-password",
-    });
+    await using first = await inRoom(db, "alice", "general");
     await first.waitFor(PROMPT("general"));
     await first.line("remember me");
     await first.waitFor(bubbleLine("remember me"));
