@@ -169,10 +169,11 @@ class App {
       for (;;) {
         if (!user) {
           const choice = await this.#menus.start();
+          if (choice !== "login" && choice !== "register") return;
           await live();
-          if (choice === "login") user = await this.#logInFlow(store);
-          else if (choice === "register") user = await this.#registerFlow(store);
-          else return;
+          user = choice === "login"
+            ? await this.#logInFlow(store)
+            : await this.#registerFlow(store);
           continue;
         }
         if (!room) {

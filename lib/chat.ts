@@ -38,16 +38,19 @@ export async function chat(session: ChatSession, room: Room): Promise<"leave" | 
   const show = (roomId: number, messages: Message[]) => {
     // A batch for a room we have left can still be in flight: drop it.
     if (roomId !== current.id) return;
+    const bubbles: string[] = [];
     for (const message of messages) {
       if (message.id <= lastShown) continue;
       lastShown = message.id;
-      terminal.print(renderBubble(message, {
+      bubbles.push(renderBubble(message, {
         width: terminal.columns,
         own: message.userId === user.id,
         theme,
         now: now(),
       }));
     }
+    // One print per batch: the prompt and draft are redrawn once, not per bubble.
+    if (bubbles.length > 0) terminal.print(bubbles.join("\n"));
   };
   const enter = (next: Room) => {
     current = next;
