@@ -35,9 +35,8 @@ export async function chat(session: ChatSession, room: Room): Promise<"leave" | 
   const notice = (text: string) =>
     terminal.print(renderNotice(text, theme.notice, terminal.columns));
   const error = (text: string) => terminal.print(renderNotice(text, theme.error, terminal.columns));
-  const show = (roomId: number, messages: Message[]) => {
-    // A batch for a room we have left can still be in flight: drop it.
-    if (roomId !== current.id) return;
+  // The follower passes on only batches for the latest follow, so none from a room we left.
+  const show = (_roomId: number, messages: Message[]) => {
     const bubbles: string[] = [];
     for (const message of messages) {
       if (message.id <= lastShown) continue;

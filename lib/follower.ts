@@ -22,6 +22,8 @@ export interface FollowerHandlers {
  */
 export class Follower {
   readonly #worker: Worker;
+  /** Which follow deliveries must answer; bumped by follow() and unfollow(). */
+  #generation = 0;
   /** Where deliveries go; the chat view points these at itself while it is open. */
   handlers: FollowerHandlers;
   /**
@@ -39,8 +41,12 @@ export class Follower {
     this.#worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const data = event.data;
       if (data.type === "ready") resolve();
-      else if (data.type === "messages") this.handlers.onMessages(data.roomId, data.messages);
-      else {
+      else if (data.type === "messages") {
+        // Drop batches that answer an earlier follow (or come after unfollow).
+        if (data.generation === this.#generation) {
+          this.handlers.onMessages(data.roomId, data.messages);
+        }
+      } else {
         resolve();
         this.handlers.onError(data.message);
       }
@@ -57,13 +63,17 @@ export class Follower {
     this.#worker.postMessage(message);
   }
 
-  /** Follows `roomId` from just after message `afterId`. */
+  /**
+   * Follows `roomId` from just after message `afterId`. From this call on,
+   * only batches for this follow reach `onMessages`.
+   */
   follow(roomId: number, afterId: number): void {
-    this.#send({ type: "follow", roomId, afterId });
+    this.#send({ type: "follow", roomId, afterId, generation: ++this.#generation });
   }
 
-  /** Stops following any room. */
+  /** Stops following any room; nothing more reaches `onMessages` until the next follow. */
   unfollow(): void {
+    this.#generation++;
     this.#send({ type: "unfollow" });
   }
 

@@ -4,9 +4,12 @@ import type { Message } from "./store.ts";
 export type ToWorker =
   /** Open the database file; sent once, first. */
   | { type: "open"; path: string }
-  /** Deliver messages of `roomId` with ids above `afterId`, now and as they arrive. */
-  | { type: "follow"; roomId: number; afterId: number }
-  /** Stop delivering; nothing more is posted until the next `follow`. */
+  /**
+   * Deliver messages of `roomId` with ids above `afterId`, now and as they
+   * arrive, tagged with `generation` (which grows with every follow).
+   */
+  | { type: "follow"; roomId: number; afterId: number; generation: number }
+  /** Stop delivering until the next `follow`. */
   | { type: "unfollow" }
   /** Look for new messages now (the main thread just wrote one). */
   | { type: "poll" };
@@ -15,7 +18,11 @@ export type ToWorker =
 export type FromWorker =
   /** The database is open and the worker is listening. Sent once, after `open`. */
   | { type: "ready" }
-  /** New messages of `roomId`, in id order, each posted once. */
-  | { type: "messages"; roomId: number; messages: Message[] }
+  /**
+   * New messages of `roomId`, in id order, each posted once per follow. A batch
+   * can still be on its way when the main thread re-targets the worker: the
+   * `generation` of the follow it answers tells stale batches apart.
+   */
+  | { type: "messages"; roomId: number; generation: number; messages: Message[] }
   /** The worker could not read the database; `message` is one line for the user. */
   | { type: "error"; message: string };

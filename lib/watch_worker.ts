@@ -17,6 +17,7 @@ const BATCH = 500;
 let store: Store | undefined;
 let roomId: number | undefined;
 let afterId = 0;
+let generation = 0;
 let pending = false;
 
 function post(message: FromWorker): void {
@@ -31,7 +32,7 @@ function deliver(): number {
     if (messages.length === 0) return delivered;
     afterId = messages[messages.length - 1].id;
     delivered += messages.length;
-    post({ type: "messages", roomId, messages });
+    post({ type: "messages", roomId, generation, messages });
     if (messages.length < BATCH) return delivered;
   }
 }
@@ -80,6 +81,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case "follow":
       roomId = message.roomId;
       afterId = message.afterId;
+      generation = message.generation;
       wake();
       break;
     case "unfollow":
