@@ -289,10 +289,28 @@ async function throughput({ senders, perSender, readers }: typeof plan.throughpu
   );
   try {
     const got = tails.map(() => [] as { id: number; user: string; text: string }[]);
-    const readAll = (count: number) =>
-      Promise.all(tails.map(async (tail, r) => {
-        while (got[r].length < count) got[r].push(JSON.parse(await tail.nextLine(120_000)));
-      }));
+    const readAll = async (count: number) => {
+      try {
+        await Promise.all(tails.map(async (tail, r) => {
+          while (got[r].length < count) got[r].push(JSON.parse(await tail.nextLine(120_000)));
+        }));
+      } catch (err) {
+        // Say what was missing before giving up: which reader, what the file holds, and
+        // what every process said on stderr.
+        const inFile = store.messagesAfter(room.id, 0, Number.MAX_SAFE_INTEGER).length;
+        console.error(
+          `throughput: waiting for ${count}; the file holds ${inFile}; readers have ${
+            got.map((g) => g.length).join(", ")
+          }`,
+        );
+        for (const proc of [...tails, ...sends]) {
+          proc.child.kill("SIGKILL");
+          const { stderr } = await proc.finish();
+          if (stderr.trim()) console.error(stderr.trim());
+        }
+        throw err;
+      }
+    };
     await readAll(1); // every tail is following
     // Every sender says hello and every reader must see all hellos: all are up.
     await Promise.all(sends.map((proc, s) => proc.write(`hello from ${s}`)));
