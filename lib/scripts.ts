@@ -90,13 +90,11 @@ export async function tail(
   });
   try {
     await follower.ready;
-    if (options.after !== undefined) {
-      // The worker delivers everything after this id, however much it is.
-      lastShown = options.after;
-    } else {
-      show(options.history > 0 ? store.recentMessages(room.id, options.history) : []);
-      lastShown = Math.max(lastShown, store.lastMessageId(room.id));
-    }
+    // Follow from exactly what was printed (one read of the file), so that a
+    // message committed meanwhile is delivered by the worker, never skipped.
+    if (options.after !== undefined) lastShown = options.after;
+    else if (options.history > 0) show(store.recentMessages(room.id, options.history));
+    else lastShown = store.lastMessageId(room.id);
     follower.follow(room.id, lastShown);
     await stopped;
   } finally {
