@@ -334,11 +334,6 @@ export class Store {
     return Number(row?.id ?? 0);
   }
 
-  /** A number that changes whenever another connection commits to the file. */
-  dataVersion(): number {
-    return Number(this.#sql("PRAGMA data_version").get()?.data_version);
-  }
-
   /** Closes the connection. */
   close(): void {
     this.#statements.clear();
