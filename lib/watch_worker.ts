@@ -24,24 +24,22 @@ function post(message: FromWorker): void {
   self.postMessage(message);
 }
 
-function deliver(): number {
-  if (!store || roomId === undefined) return 0;
-  let delivered = 0;
-  for (;;) {
-    const messages = store.messagesAfter(roomId, afterId, BATCH);
-    if (messages.length === 0) return delivered;
-    afterId = messages[messages.length - 1].id;
-    delivered += messages.length;
-    post({ type: "messages", roomId, generation, messages });
-    if (messages.length < BATCH) return delivered;
-  }
+function postError(err: unknown): void {
+  post({ type: "error", message: err instanceof ChatError ? err.message : String(err) });
 }
 
+/** Posts the followed room's messages after `afterId`, in batches. */
 function check(): void {
   try {
-    deliver();
+    while (store && roomId !== undefined) {
+      const messages = store.messagesAfter(roomId, afterId, BATCH);
+      if (messages.length === 0) return;
+      afterId = messages[messages.length - 1].id;
+      post({ type: "messages", roomId, generation, messages });
+      if (messages.length < BATCH) return;
+    }
   } catch (err) {
-    post({ type: "error", message: err instanceof ChatError ? err.message : String(err) });
+    postError(err);
   }
 }
 
@@ -70,11 +68,11 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       try {
         store = openStore(path);
       } catch (err) {
-        post({ type: "error", message: err instanceof ChatError ? err.message : String(err) });
+        postError(err);
         return;
       }
       setInterval(check, POLL_MS);
-      watch(path).catch((err) => post({ type: "error", message: String(err) }));
+      watch(path).catch(postError);
       post({ type: "ready" });
       break;
     }
