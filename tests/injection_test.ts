@@ -19,7 +19,10 @@ const CORPUS: [string, string][] = [
   ["over\rwrite\b\b\bX del\x7f", "over␍write␈␈␈X del␡"],
   ["bidi: \u202eevil\u202c \u2066iso\u2069", "bidi: \ufffdevil\ufffd \ufffdiso\ufffd"],
   ["╰──────╯ fake border │ admin · 12:00 │", "╰──────╯ fake border │ admin · 12:00 │"],
+  ["zero\u200bwidth\u2060 \ufeffspaces", "zerowidth spaces"],
 ];
+/** Bytes that are not UTF-8 at all (a lone surrogate's encoding, a stray byte) around an ESC. */
+const BAD_UTF8 = "6261642d757466383a20eda080201b5b324a20ff";
 const LONG_WORD = "w".repeat(10_000);
 
 Deno.test("hostile messages, user names and room names show inert in a real terminal", async () => {
@@ -48,6 +51,9 @@ Deno.test("hostile messages, user names and room names show inert in a real term
   );
   for (const [text] of CORPUS) insert.run(evilUser, text, now);
   insert.run(evilUser, LONG_WORD, now);
+  raw.prepare(
+    "INSERT INTO messages (room_id, user_id, text, sent_at) VALUES (1, ?, CAST(unhex(?) AS TEXT), ?)",
+  ).run(evilUser, BAD_UTF8, now);
   raw.close();
 
   await using screen = await Screen.start(["--user", "viewer"], {
@@ -67,13 +73,14 @@ Deno.test("hostile messages, user names and room names show inert in a real term
     assert.ok(history.includes(shown), `missing ${JSON.stringify(shown)} in:\n${history}`);
   }
   assert.ok(history.includes("␛[31mroot␛]0;owned␇ · "), "the user name is inert too");
+  assert.match(history, /bad-utf8: \ufffd+ ␛\[2J \ufffd/, "bytes that are not UTF-8 show as �");
   for (const line of history.split("\n")) assert.ok(stringWidth(line) <= 100, line);
 
   // Every bubble is whole: as many tops as bottoms, each body row boxed on both sides.
   const rows = history.split("\n");
   const tops = rows.filter((r) => r.startsWith("╭─ ")).length;
   const bottoms = rows.filter((r) => /^╰─+╯$/.test(r)).length;
-  assert.equal(tops, CORPUS.length + 1);
+  assert.equal(tops, CORPUS.length + 2);
   assert.equal(bottoms, tops);
   assert.equal(rows.filter((r) => r.startsWith("│ ") && !r.endsWith(" │")).length, 0);
 
