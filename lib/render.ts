@@ -101,7 +101,31 @@ export function renderNotice(text: string, paint: (s: string) => string, width: 
 function wrap(text: string, columns: number): string[] {
   return text.split("\n").flatMap((paragraph) =>
     wrapAnsi(paragraph, columns, { hard: true, trim: true }).split("\n")
+      .flatMap((line) => fit(line, columns))
   );
+}
+
+/**
+ * Splits a line that is still too wide. wrap-ansi never breaks inside a
+ * grapheme, and one grapheme can be wider than a narrow bubble (a wide
+ * character with a spacing mark takes 3 columns): such a grapheme is split
+ * into its code points, which terminals draw one by one anyway.
+ */
+function fit(line: string, columns: number): string[] {
+  if (stringWidth(line) <= columns) return [line];
+  const units = [...graphemes.segment(line)].flatMap(({ segment }) =>
+    stringWidth(segment) > columns ? [...segment] : [segment]
+  );
+  const lines: string[] = [];
+  let current = "";
+  for (const unit of units) {
+    if (current && stringWidth(current + unit) > columns) {
+      lines.push(current);
+      current = "";
+    }
+    current += unit;
+  }
+  return [...lines, current];
 }
 
 /**

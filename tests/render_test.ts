@@ -176,3 +176,11 @@ Deno.test("truncate() cuts by columns and marks the cut", () => {
   assert.equal(truncate("abcdef", 4), "abc…");
   assert.equal(truncate("全角全角", 5), "全角…");
 });
+
+Deno.test("renderBubble() splits a grapheme wider than a narrow bubble", () => {
+  // Found by the property test: a wide character with a spacing mark is 3 columns.
+  assert.equal(
+    bubble(message("", "⺀ᯪ"), 6),
+    ["╭─  ─╮", "│ ⺀ │", "│ ᯪ  │", "╰────╯"].join("\n"),
+  );
+});
