@@ -94,6 +94,19 @@ export function notifyPath(path: string): string {
   return `${path}-notify`;
 }
 
+/**
+ * Opens (creating if needed) the notify file of the database at `path`, with
+ * the database's own permissions so it is shared the same way.
+ *
+ * @example
+ * ```ts
+ * closeSync(openNotifyFile("chatroom.db"));
+ * ```
+ */
+export function openNotifyFile(path: string): number {
+  return openSync(notifyPath(path), "a", statSync(path).mode & 0o666);
+}
+
 /** Creates a missing database file readable by its owner only. */
 function prepareFile(path: string): void {
   if (path === ":memory:") return;
@@ -142,10 +155,7 @@ export class Store {
   #notify(): void {
     if (this.path === ":memory:") return;
     try {
-      if (this.#notifyFd === undefined) {
-        const mode = statSync(this.path).mode & 0o666;
-        this.#notifyFd = openSync(notifyPath(this.path), "a", mode);
-      }
+      this.#notifyFd ??= openNotifyFile(this.path);
       ftruncateSync(this.#notifyFd, 0);
     } catch {
       // Followers still find the message with their slow poll.

@@ -4,11 +4,11 @@
 // new messages to the main thread. A slow poll backs up the watcher, for
 // writers that do not touch the notify file.
 
-import { closeSync, openSync, statSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { resolve } from "node:path";
 import { ChatError } from "./errors.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
-import { notifyPath, openStore, type Store } from "./store.ts";
+import { notifyPath, openNotifyFile, openStore, type Store } from "./store.ts";
 
 /** Backstop poll, for writers that do not touch the notify file and for missed events. */
 const POLL_MS = 1000;
@@ -55,9 +55,8 @@ function wake(): void {
 
 async function watch(path: string): Promise<void> {
   // Never watch the database, -wal or -shm: see notifyPath().
-  const notify = notifyPath(path);
-  closeSync(openSync(notify, "a", statSync(path).mode & 0o666)); // shared like the database
-  for await (const _event of Deno.watchFs(notify, { recursive: false })) wake();
+  closeSync(openNotifyFile(path)); // it must exist to be watched
+  for await (const _event of Deno.watchFs(notifyPath(path), { recursive: false })) wake();
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
