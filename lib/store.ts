@@ -1,5 +1,13 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { chmodSync, closeSync, ftruncateSync, openSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+} from "node:fs";
 import { ChatError } from "./errors.ts";
 import { nameKey, normalizeName } from "./names.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
@@ -80,31 +88,33 @@ function describe(path: string, err: unknown): ChatError {
 }
 
 /**
- * The file writers touch after each new message, so that followers can wake
+ * The folder writers ping after each new message, so that followers can wake
  * on a change to it. Followers must not watch SQLite's own files: a watcher
  * that opens and closes them would drop the POSIX locks SQLite holds in its
  * process, and another process could then truncate the shared memory under it.
  *
  * @example
  * ```ts
- * notifyPath("chatroom.db"); // "chatroom.db-notify"
+ * wakePath("chatroom.db"); // "chatroom.db-wake"
  * ```
  */
-export function notifyPath(path: string): string {
-  return `${path}-notify`;
+export function wakePath(path: string): string {
+  return `${path}-wake`;
+}
+
+/** The entry in the wake folder that writers add and remove, by turns. */
+export function pingPath(path: string): string {
+  return `${wakePath(path)}/ping`;
 }
 
 /**
- * Opens (creating if needed) the notify file of the database at `path`, with
- * the database's own permissions so it is shared the same way.
- *
- * @example
- * ```ts
- * closeSync(openNotifyFile("chatroom.db"));
- * ```
+ * Makes the wake folder of the database at `path` if it is missing, shared
+ * the way the database is: whoever may write the database may ping.
  */
-export function openNotifyFile(path: string): number {
-  return openSync(notifyPath(path), "a", statSync(path).mode & 0o666);
+export function makeWakeFolder(path: string): void {
+  const readWrite = statSync(path).mode & 0o666;
+  const mode = readWrite | ((readWrite & 0o444) >> 2); // rw- becomes rwx
+  if (mkdirSync(wakePath(path), { recursive: true, mode })) chmodSync(wakePath(path), mode);
 }
 
 /** Creates a missing database file readable by its owner only. */
@@ -143,7 +153,7 @@ export class Store {
   readonly #db: DatabaseSync;
   readonly #now: () => number;
   readonly #statements = new Map<string, StatementSync>();
-  #notifyFd: number | undefined;
+  #wakeReady = false;
 
   constructor(path: string, db: DatabaseSync, now: () => number) {
     this.path = path;
@@ -151,12 +161,25 @@ export class Store {
     this.#now = now;
   }
 
-  /** Tells followers that a message was committed (see {@linkcode notifyPath}). */
+  /**
+   * Tells followers that a message was committed: each call either adds the
+   * ping entry to the wake folder or removes it, one watcher event either way.
+   * The entry is a symbolic link to nowhere because Deno's watcher opens the
+   * path of every event it reports, and each open is itself an event for every
+   * other follower; a path that cannot be opened wakes followers without
+   * waking each other. When two writers race, one of them changes the folder
+   * after both commits, which is all a follower needs.
+   */
   #notify(): void {
     if (this.path === ":memory:") return;
     try {
-      this.#notifyFd ??= openNotifyFile(this.path);
-      ftruncateSync(this.#notifyFd, 0);
+      if (!this.#wakeReady) makeWakeFolder(this.path);
+      this.#wakeReady = true;
+      try {
+        symlinkSync("nowhere", pingPath(this.path));
+      } catch {
+        unlinkSync(pingPath(this.path));
+      }
     } catch {
       // Followers still find the message with their slow poll.
     }
@@ -347,8 +370,6 @@ export class Store {
   /** Closes the connection. */
   close(): void {
     this.#statements.clear();
-    if (this.#notifyFd !== undefined) closeSync(this.#notifyFd);
-    this.#notifyFd = undefined;
     if (this.#db.isOpen) this.#db.close();
   }
 }

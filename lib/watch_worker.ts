@@ -1,16 +1,15 @@
 /// <reference lib="deno.worker" />
 // The watch worker: keeps its own connection to the database file, wakes when
-// a writer touches the notify file beside it, and posts the followed room's
-// new messages to the main thread. A slow poll backs up the watcher, for
-// writers that do not touch the notify file.
+// a writer pings the wake folder beside it, and posts the followed room's new
+// messages to the main thread. A slow poll backs up the watcher, for writers
+// that do not ping.
 
-import { closeSync } from "node:fs";
 import { resolve } from "node:path";
 import { ChatError } from "./errors.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
-import { notifyPath, openNotifyFile, openStore, type Store } from "./store.ts";
+import { makeWakeFolder, openStore, type Store, wakePath } from "./store.ts";
 
-/** Backstop poll, for writers that do not touch the notify file and for missed events. */
+/** Backstop poll, for writers that do not ping and for missed events. */
 const POLL_MS = 1000;
 const BATCH = 500;
 
@@ -54,9 +53,9 @@ function wake(): void {
 }
 
 async function watch(path: string): Promise<void> {
-  // Never watch the database, -wal or -shm: see notifyPath().
-  closeSync(openNotifyFile(path)); // it must exist to be watched
-  for await (const _event of Deno.watchFs(notifyPath(path), { recursive: false })) wake();
+  // Never watch the database, -wal or -shm: see wakePath().
+  makeWakeFolder(path); // it must exist to be watched
+  for await (const _event of Deno.watchFs(wakePath(path), { recursive: false })) wake();
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {

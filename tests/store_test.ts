@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { chmodSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { logIn } from "../lib/accounts.ts";
-import { MAX_MESSAGE_LENGTH, openStore } from "../lib/store.ts";
+import { MAX_MESSAGE_LENGTH, openStore, pingPath, wakePath } from "../lib/store.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "../lib/schema.ts";
 import {
   assertChatError,
@@ -192,6 +193,43 @@ Deno.test("Two stores on one file see each other's writes", async () => {
   assert.equal(a.lastMessageId(room.id), b.lastMessageId(room.id));
   a.close();
   b.close();
+});
+
+Deno.test("Each message wakes watchers of the wake folder through an entry nobody can open", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  const room = store.createRoom("general", alice.id);
+  chmodSync(store.path, 0o660); // shared with a group: the group must be able to ping too
+  store.addMessage(room.id, alice.id, "first");
+  assert.equal(Deno.statSync(wakePath(store.path)).mode! & 0o777, 0o770);
+  // Deno's watcher opens the path of each event it reports, and every open is an
+  // event for all other watchers: the ping must be a path that cannot be opened.
+  assert.ok(Deno.lstatSync(pingPath(store.path)).isSymlink);
+  assert.throws(() => Deno.openSync(pingPath(store.path)), Deno.errors.NotFound);
+
+  // Four messages, then a marker file: inotify keeps order, so what comes before
+  // the marker's event is what the messages did.
+  const watcher = Deno.watchFs(wakePath(store.path), { recursive: false });
+  const deadline = setTimeout(() => watcher.close(), 10_000);
+  for (let i = 0; i < 4; i++) store.addMessage(room.id, alice.id, `live ${i}`);
+  const marker = `${wakePath(store.path)}/marker`;
+  Deno.writeTextFileSync(marker, "");
+  let events = 0, markerSeen = false;
+  for await (const event of watcher) {
+    if (event.paths.includes(marker)) {
+      markerSeen = true;
+      break;
+    }
+    events++;
+  }
+  clearTimeout(deadline);
+  watcher.close();
+  assert.ok(markerSeen, "the watcher saw the marker");
+  assert.equal(events, 4, "one event for each of the 4 messages");
+  // An even number of pings leaves the folder as the first one found it.
+  assert.ok(Deno.lstatSync(pingPath(store.path)).isSymlink);
+  store.close();
 });
 
 Deno.test("logIn() makes tries wait longer after three wrong passwords in a row", async () => {
