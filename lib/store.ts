@@ -2,11 +2,12 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
   chmodSync,
   closeSync,
+  lutimesSync,
   mkdirSync,
   openSync,
+  rmSync,
   statSync,
   symlinkSync,
-  unlinkSync,
 } from "node:fs";
 import { ChatError } from "./errors.ts";
 import { nameKey, normalizeName } from "./names.ts";
@@ -162,23 +163,27 @@ export class Store {
   }
 
   /**
-   * Tells followers that a message was committed: each call either adds the
-   * ping entry to the wake folder or removes it, one watcher event either way.
-   * The entry is a symbolic link to nowhere because Deno's watcher opens the
-   * path of every event it reports, and each open is itself an event for every
-   * other follower; a path that cannot be opened wakes followers without
-   * waking each other. When two writers race, one of them changes the folder
-   * after both commits, which is all a follower needs.
+   * Tells followers that a message was committed, by touching the ping entry
+   * of the wake folder: one watcher event, and a burst of touches that nobody
+   * has read yet is one event. The entry is a symbolic link to nowhere because
+   * Deno's watcher opens the path of every event it reports, and each open is
+   * itself an event for every other follower; a path that cannot be opened
+   * wakes followers without waking each other.
    */
   #notify(): void {
     if (this.path === ":memory:") return;
+    const ping = pingPath(this.path);
     try {
       if (!this.#wakeReady) makeWakeFolder(this.path);
       this.#wakeReady = true;
+      const now = this.#now() / 1000;
       try {
-        symlinkSync("nowhere", pingPath(this.path));
+        lutimesSync(ping, now, now);
       } catch {
-        unlinkSync(pingPath(this.path));
+        // Missing, or another account's (only its owner may set its times): put
+        // ours in its place. Either change is an event after our commit.
+        rmSync(ping, { force: true });
+        symlinkSync("nowhere", ping);
       }
     } catch {
       // Followers still find the message with their slow poll.
