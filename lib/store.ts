@@ -103,19 +103,29 @@ export function wakePath(path: string): string {
   return `${path}-wake`;
 }
 
-/** The entry in the wake folder that writers add and remove, by turns. */
+/** The entry in the wake folder that writers touch after each message. */
 export function pingPath(path: string): string {
   return `${wakePath(path)}/ping`;
 }
 
 /**
  * Makes the wake folder of the database at `path` if it is missing, shared
- * the way the database is: whoever may write the database may ping.
+ * the way the database is: whoever may write the database may ping. When the
+ * database has been shared since (chmod), the folder follows, as soon as its
+ * owner runs chatroom again.
  */
 export function makeWakeFolder(path: string): void {
   const readWrite = statSync(path).mode & 0o666;
   const mode = readWrite | ((readWrite & 0o444) >> 2); // rw- becomes rwx
-  if (mkdirSync(wakePath(path), { recursive: true, mode })) chmodSync(wakePath(path), mode);
+  const folder = wakePath(path);
+  mkdirSync(folder, { recursive: true, mode }); // the umask may take bits away
+  if ((statSync(folder).mode & 0o777) !== mode) {
+    try {
+      chmodSync(folder, mode);
+    } catch {
+      // Only its owner may change it.
+    }
+  }
 }
 
 /** Creates a missing database file readable by its owner only. */

@@ -200,8 +200,13 @@ Deno.test("Each message wakes watchers of the wake folder through an entry nobod
   const store = tempStore(dir.path);
   const alice = await quickUser(store, "alice");
   const room = store.createRoom("general", alice.id);
-  chmodSync(store.path, 0o660); // shared with a group: the group must be able to ping too
   store.addMessage(room.id, alice.id, "first");
+  assert.equal(Deno.statSync(wakePath(store.path)).mode! & 0o777, 0o700);
+  // Shared with a group later: the group must be able to ping too, from the next start on.
+  chmodSync(store.path, 0o660);
+  const later = tempStore(dir.path);
+  later.addMessage(room.id, alice.id, "after sharing");
+  later.close();
   assert.equal(Deno.statSync(wakePath(store.path)).mode! & 0o777, 0o770);
   // Deno's watcher opens the path of each event it reports, and every open is an
   // event for all other watchers: the ping must be a path that cannot be opened.
