@@ -44,7 +44,10 @@ export async function run(invocation: Invocation, env: Environment, io: Process)
     warn: (line) => console.error(`chatroom: ${line}`),
   };
   const stdin = new StdinLines(terminal.input);
-  const store = openStore(path);
+  // Only commands that write may create the file: a mistyped --db must not make an empty one.
+  const store = openStore(path, {
+    create: invocation.command === "register" || invocation.command === "send",
+  });
   try {
     switch (invocation.command) {
       case "register":

@@ -1,17 +1,17 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
-  chmodSync,
   closeSync,
-  lutimesSync,
-  mkdirSync,
+  constants,
+  fchmodSync,
+  lstatSync,
   openSync,
-  rmSync,
+  type Stats,
   statSync,
-  symlinkSync,
 } from "node:fs";
 import { ChatError } from "./errors.ts";
 import { nameKey, normalizeName } from "./names.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
+import { notPlainFile, WakeSignal } from "./wake.ts";
 
 /** Longest message accepted, in code points. */
 export const MAX_MESSAGE_LENGTH = 4000;
@@ -50,6 +50,11 @@ export interface Message {
 export interface StoreOptions {
   /** The clock messages and accounts are stamped with. */
   now?: () => number;
+  /**
+   * Whether a missing file may be created (default true). Commands that only
+   * read pass false, so a mistyped path is an error, not a new empty database.
+   */
+  create?: boolean;
 }
 
 // SQLite result codes we turn into user-facing messages.
@@ -68,7 +73,12 @@ function sqliteCode(err: unknown): number | undefined {
 
 function describe(path: string, err: unknown): ChatError {
   const reason = (err as { errstr?: string })?.errstr ?? (err as Error)?.message ?? String(err);
-  switch (sqliteCode(err)) {
+  const code = sqliteCode(err);
+  if (code === SQLITE_IOERR || code === SQLITE_READONLY || code === SQLITE_CANTOPEN) {
+    const found = diagnose(path);
+    if (found) return found;
+  }
+  switch (code) {
     case SQLITE_NOTADB:
       return new ChatError(`${path} is not an SQLite database`);
     case SQLITE_READONLY:
@@ -88,58 +98,75 @@ function describe(path: string, err: unknown): ChatError {
   }
 }
 
-/**
- * The folder writers ping after each new message, so that followers can wake
- * on a change to it. Followers must not watch SQLite's own files: a watcher
- * that opens and closes them would drop the POSIX locks SQLite holds in its
- * process, and another process could then truncate the shared memory under it.
- *
- * @example
- * ```ts
- * wakePath("chatroom.db"); // "chatroom.db-wake"
- * ```
- */
-export function wakePath(path: string): string {
-  return `${path}-wake`;
-}
-
-/** The entry in the wake folder that writers touch after each message. */
-export function pingPath(path: string): string {
-  return `${wakePath(path)}/ping`;
-}
-
-/**
- * Makes the wake folder of the database at `path` if it is missing, shared
- * the way the database is: whoever may write the database may ping. When the
- * database has been shared since (chmod), the folder follows, as soon as its
- * owner runs chatroom again.
- */
-export function makeWakeFolder(path: string): void {
-  const readWrite = statSync(path).mode & 0o666;
-  const mode = readWrite | ((readWrite & 0o444) >> 2); // rw- becomes rwx
-  const folder = wakePath(path);
-  mkdirSync(folder, { recursive: true, mode }); // the umask may take bits away
-  if ((statSync(folder).mode & 0o777) !== mode) {
-    try {
-      chmodSync(folder, mode);
-    } catch {
-      // Only its owner may change it.
-    }
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
   }
 }
 
-/** Creates a missing database file readable by its owner only. */
-function prepareFile(path: string): void {
+/**
+ * Names what is wrong with the database or SQLite's files beside it, when
+ * something visible is: a deleted database, or something other than a plain
+ * file where SQLite keeps its -wal and -shm files.
+ */
+function diagnose(path: string): ChatError | undefined {
+  if (path === ":memory:") return undefined;
+  if (!lstatOrUndefined(path)) return new ChatError(`${path} was deleted or moved away`);
+  for (const suffix of ["-wal", "-shm"]) {
+    const stat = lstatOrUndefined(path + suffix);
+    const problem = stat && notPlainFile(stat);
+    if (problem) {
+      return new ChatError(
+        `${path}${suffix} is ${problem}, not SQLite's own file; remove it (with every chatroom closed) and try again`,
+      );
+    }
+  }
+  return undefined;
+}
+
+/** The device and inode a path names now, following links; undefined when it names nothing. */
+function fileIdentity(path: string): string | undefined {
+  try {
+    const stat = statSync(path);
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates a missing database file readable by its owner only (when `create`),
+ * and refuses a path that is not a usable database file, or beside which
+ * something other than SQLite's own files stands.
+ */
+function prepareFile(path: string, create: boolean): void {
   if (path === ":memory:") return;
   let stat;
   try {
     stat = statSync(path);
   } catch {
+    if (!create) {
+      throw new ChatError(
+        `There is no database at ${path}; check --db or CHATROOM_DB (chatroom register creates one)`,
+      );
+    }
+    let fd;
     try {
-      closeSync(openSync(path, "wx", 0o600));
-      chmodSync(path, 0o600); // the umask may have taken bits away, never added them
+      // Never through a link, and only a file that was not there: ours, so its mode is ours to set.
+      fd = openSync(
+        path,
+        constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o600,
+      );
     } catch (err) {
       throw new ChatError(`Cannot create ${path}: ${(err as Error).message}`);
+    }
+    try {
+      fchmodSync(fd, 0o600); // the umask may have taken bits away, never added them
+    } finally {
+      closeSync(fd);
     }
     return;
   }
@@ -152,6 +179,8 @@ function prepareFile(path: string): void {
       `${path} is an empty file, not a chatroom database; remove it to start anew`,
     );
   }
+  const planted = diagnose(path);
+  if (planted) throw planted;
 }
 
 /**
@@ -164,40 +193,28 @@ export class Store {
   readonly #db: DatabaseSync;
   readonly #now: () => number;
   readonly #statements = new Map<string, StatementSync>();
-  #wakeReady = false;
+  readonly #wake: WakeSignal;
+  /** The device and inode of the file the connection opened. */
+  readonly #identity: string | undefined;
 
-  constructor(path: string, db: DatabaseSync, now: () => number) {
+  constructor(path: string, db: DatabaseSync, now: () => number, identity?: string) {
     this.path = path;
     this.#db = db;
     this.#now = now;
+    this.#wake = new WakeSignal(path);
+    this.#identity = identity;
   }
 
   /**
-   * Tells followers that a message was committed, by touching the ping entry
-   * of the wake folder: one watcher event, and a burst of touches that nobody
-   * has read yet is one event. The entry is a symbolic link to nowhere because
-   * Deno's watcher opens the path of every event it reports, and each open is
-   * itself an event for every other follower; a path that cannot be opened
-   * wakes followers without waking each other.
+   * Fails when the path no longer names the file this connection has open:
+   * someone moved another file over it or deleted it. Writing on would go into
+   * a file nobody else reads, or mix two databases' journals.
    */
-  #notify(): void {
-    if (this.path === ":memory:") return;
-    const ping = pingPath(this.path);
-    try {
-      if (!this.#wakeReady) makeWakeFolder(this.path);
-      this.#wakeReady = true;
-      const now = this.#now() / 1000;
-      try {
-        lutimesSync(ping, now, now);
-      } catch {
-        // Missing, or another account's (only its owner may set its times): put
-        // ours in its place. Either change is an event after our commit.
-        rmSync(ping, { force: true });
-        symlinkSync("nowhere", ping);
-      }
-    } catch {
-      // Followers still find the message with their slow poll.
-    }
+  checkFile(): void {
+    if (this.#identity === undefined || fileIdentity(this.path) === this.#identity) return;
+    throw new ChatError(
+      `${this.path} was replaced or removed while chatroom had it open; nothing more is written to it. Start chatroom again to use the file that is there now`,
+    );
   }
 
   #sql(sql: string): StatementSync {
@@ -210,6 +227,7 @@ export class Store {
   }
 
   #write<T>(run: () => T): T {
+    this.checkFile();
     try {
       return run();
     } catch (err) {
@@ -352,7 +370,7 @@ export class Store {
         ).run(roomId, userId, text, this.#now()).lastInsertRowid,
       )
     );
-    this.#notify();
+    if (this.path !== ":memory:") this.#wake.ping();
     return id;
   }
 
@@ -384,6 +402,7 @@ export class Store {
 
   /** Closes the connection. */
   close(): void {
+    this.#wake.close();
     this.#statements.clear();
     if (this.#db.isOpen) this.#db.close();
   }
@@ -441,7 +460,8 @@ export function checkMessage(text: string): void {
  * ```
  */
 export function openStore(path: string, options: StoreOptions = {}): Store {
-  prepareFile(path);
+  prepareFile(path, options.create ?? true);
+  const identity = path === ":memory:" ? undefined : fileIdentity(path);
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
@@ -458,7 +478,11 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     db.close();
     throw err instanceof ChatError ? err : describe(path, err);
   }
-  return new Store(path, db, options.now ?? Date.now);
+  if (path !== ":memory:" && fileIdentity(path) !== identity) {
+    db.close();
+    throw new ChatError(`${path} was replaced while chatroom opened it; try again`);
+  }
+  return new Store(path, db, options.now ?? Date.now, identity);
 }
 
 function userVersion(db: DatabaseSync): number {

@@ -1,16 +1,15 @@
 /// <reference lib="deno.worker" />
-// The watch worker: keeps its own connection to the database file, wakes when
-// a writer pings the wake folder beside it, and posts the followed room's new
-// messages to the main thread. A slow poll backs up the watcher, for writers
-// that do not ping.
+// The watch worker: keeps its own connection to the database file, wakes when a
+// writer truncates the wake file beside it, and posts the followed room's new
+// messages to the main thread. A poll every POLL_MS backs the watcher up, and
+// is all there is while the wake file is missing or is something planted.
 
 import { resolve } from "node:path";
 import { ChatError } from "./errors.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
-import { makeWakeFolder, openStore, type Store, wakePath } from "./store.ts";
+import { openStore, type Store } from "./store.ts";
+import { inspectWake, POLL_MS, wakePath, wakeProblem } from "./wake.ts";
 
-/** Backstop poll, for writers that do not ping and for missed events. */
-const POLL_MS = 1000;
 const BATCH = 500;
 
 let store: Store | undefined;
@@ -18,13 +17,19 @@ let roomId: number | undefined;
 let afterId = 0;
 let generation = 0;
 let pending = false;
+/** The wake file being watched, by device and inode. */
+let watched: { id: string; watcher: Deno.FsWatcher } | undefined;
+/** The last problem told to the user, so each is told once. */
+let told: string | undefined;
 
 function post(message: FromWorker): void {
   self.postMessage(message);
 }
 
-function postError(err: unknown): void {
-  post({ type: "error", message: err instanceof ChatError ? err.message : String(err) });
+function tell(message: string): void {
+  if (message === told) return;
+  told = message;
+  post({ type: "error", message });
 }
 
 /** Posts the followed room's messages after `afterId`, in batches. */
@@ -38,7 +43,7 @@ function check(): void {
       if (messages.length < BATCH) return;
     }
   } catch (err) {
-    postError(err);
+    tell(err instanceof ChatError ? err.message : String(err));
   }
 }
 
@@ -52,10 +57,36 @@ function wake(): void {
   });
 }
 
-async function watch(path: string): Promise<void> {
-  // Never watch the database, -wal or -shm: see wakePath().
-  makeWakeFolder(path); // it must exist to be watched
-  for await (const _event of Deno.watchFs(wakePath(path), { recursive: false })) wake();
+/**
+ * Watches the wake file when it is a plain file, and again when it has been
+ * replaced; says once what is wrong when something else stands there.
+ */
+function watchWake(path: string): void {
+  const state = inspectWake(path);
+  if (state.kind === "bad") tell(wakeProblem(path, state.problem));
+  if (state.kind !== "file" || state.id === watched?.id) return;
+  watched?.watcher.close();
+  try {
+    const watcher = Deno.watchFs(path, { recursive: false });
+    watched = { id: state.id, watcher };
+    (async () => {
+      for await (const _event of watcher) wake();
+    })().catch(() => {});
+  } catch {
+    watched = undefined; // gone again meanwhile: the next tick tries again
+  }
+}
+
+/** One tick: is the file still the one we opened, is the wake file usable, anything new? */
+function tick(path: string): void {
+  try {
+    store?.checkFile();
+  } catch (err) {
+    tell((err as Error).message);
+    return;
+  }
+  watchWake(wakePath(path));
+  check();
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
@@ -64,13 +95,13 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case "open": {
       const path = resolve(message.path);
       try {
-        store = openStore(path);
+        store = openStore(path, { create: false });
       } catch (err) {
-        postError(err);
+        tell(err instanceof ChatError ? err.message : String(err));
         return;
       }
-      setInterval(check, POLL_MS);
-      watch(path).catch(postError);
+      watchWake(wakePath(path));
+      setInterval(() => tick(path), POLL_MS);
       post({ type: "ready" });
       break;
     }

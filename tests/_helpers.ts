@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { register } from "../lib/accounts.ts";
 import { ChatError } from "../lib/errors.ts";
-import { openStore, type Store, type User } from "../lib/store.ts";
+import { type Message, openStore, type Store, type User } from "../lib/store.ts";
 
 /** Cheap scrypt parameters for tests that need accounts but do not test hashing. */
 export const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
@@ -39,4 +39,36 @@ export async function assertRejectsChatError(promise: Promise<unknown>, text: st
     assert.ok(err.message.includes(text), `"${err.message}" does not contain "${text}"`);
     return true;
   });
+}
+
+/** Collects what the follower delivers and lets a test wait for a condition. */
+export function collector() {
+  const batches: { roomId: number; messages: Message[] }[] = [];
+  const errors: string[] = [];
+  let wake = () => {};
+  return {
+    batches,
+    errors,
+    texts: () => batches.flatMap((b) => b.messages.map((m) => m.text)),
+    handlers: {
+      onMessages(roomId: number, messages: Message[]) {
+        batches.push({ roomId, messages });
+        wake();
+      },
+      onError(message: string) {
+        errors.push(message);
+        wake();
+      },
+    },
+    async until(done: () => boolean, what: string, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 100);
+        });
+      }
+    },
+  };
 }

@@ -2,40 +2,7 @@
 // fed by writes from another connection to the same file.
 import assert from "node:assert/strict";
 import { Follower } from "../lib/follower.ts";
-import type { Message } from "../lib/store.ts";
-import { quickUser, tempDir, tempStore } from "./_helpers.ts";
-
-/** Collects what the follower delivers and lets a test wait for a condition. */
-function collector() {
-  const batches: { roomId: number; messages: Message[] }[] = [];
-  const errors: string[] = [];
-  let wake = () => {};
-  return {
-    batches,
-    errors,
-    texts: () => batches.flatMap((b) => b.messages.map((m) => m.text)),
-    handlers: {
-      onMessages(roomId: number, messages: Message[]) {
-        batches.push({ roomId, messages });
-        wake();
-      },
-      onError(message: string) {
-        errors.push(message);
-        wake();
-      },
-    },
-    async until(done: () => boolean, what: string, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!done()) {
-        if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 100);
-        });
-      }
-    },
-  };
-}
+import { collector, quickUser, tempDir, tempStore } from "./_helpers.ts";
 
 Deno.test("Follower delivers another connection's messages once, in order", async () => {
   using dir = tempDir();

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { chmodSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { logIn } from "../lib/accounts.ts";
-import { MAX_MESSAGE_LENGTH, openStore, pingPath, wakePath } from "../lib/store.ts";
+import { MAX_MESSAGE_LENGTH, openStore } from "../lib/store.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "../lib/schema.ts";
 import {
   assertChatError,
@@ -193,45 +192,6 @@ Deno.test("Two stores on one file see each other's writes", async () => {
   assert.equal(a.lastMessageId(room.id), b.lastMessageId(room.id));
   a.close();
   b.close();
-});
-
-Deno.test("Each message wakes watchers of the wake folder through an entry nobody can open", async () => {
-  using dir = tempDir();
-  const store = tempStore(dir.path);
-  const alice = await quickUser(store, "alice");
-  const room = store.createRoom("general", alice.id);
-  store.addMessage(room.id, alice.id, "first");
-  assert.equal(Deno.statSync(wakePath(store.path)).mode! & 0o777, 0o700);
-  // Shared with a group later: the group must be able to ping too, from the next start on.
-  chmodSync(store.path, 0o660);
-  const later = tempStore(dir.path);
-  later.addMessage(room.id, alice.id, "after sharing");
-  later.close();
-  assert.equal(Deno.statSync(wakePath(store.path)).mode! & 0o777, 0o770);
-  // Deno's watcher opens the path of each event it reports, and every open is an
-  // event for all other watchers: the ping must be a path that cannot be opened.
-  assert.ok(Deno.lstatSync(pingPath(store.path)).isSymlink);
-  assert.throws(() => Deno.openSync(pingPath(store.path)), Deno.errors.NotFound);
-
-  const watcher = Deno.watchFs(wakePath(store.path), { recursive: false });
-  const events = watcher[Symbol.asyncIterator]();
-  const deadline = setTimeout(() => watcher.close(), 10_000);
-  try {
-    for (let i = 0; i < 3; i++) {
-      store.addMessage(room.id, alice.id, `live ${i}`);
-      assert.equal((await events.next()).done, false, `an event after message ${i}`);
-    }
-    // Someone removed the ping: the next message puts it back, and that wakes too.
-    Deno.removeSync(pingPath(store.path));
-    assert.equal((await events.next()).done, false, "an event for the removal");
-    store.addMessage(room.id, alice.id, "after removal");
-    assert.equal((await events.next()).done, false, "an event after the next message");
-    assert.ok(Deno.lstatSync(pingPath(store.path)).isSymlink);
-  } finally {
-    clearTimeout(deadline);
-    watcher.close();
-    store.close();
-  }
 });
 
 Deno.test("logIn() makes tries wait longer after three wrong passwords in a row", async () => {

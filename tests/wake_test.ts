@@ -1,0 +1,200 @@
+// The wake file: writers never act through what others plant at its path, and
+// followers never block on it, whatever stands there.
+import assert from "node:assert/strict";
+import { chmodSync, linkSync, mkfifoSync } from "./_fs.ts";
+import { Follower } from "../lib/follower.ts";
+import { openStore } from "../lib/store.ts";
+import { wakePath } from "../lib/wake.ts";
+import { collector, quickUser, tempDir, tempStore } from "./_helpers.ts";
+
+Deno.test("addMessage() truncates the wake file: one event per message, mode follows the database", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  const room = store.createRoom("general", alice.id);
+  store.addMessage(room.id, alice.id, "first");
+  const wake = wakePath(store.path);
+  assert.ok(Deno.lstatSync(wake).isFile);
+  assert.equal(Deno.statSync(wake).mode! & 0o777, 0o600);
+  // Shared with a group later: the group must be able to wake followers too.
+  chmodSync(store.path, 0o660);
+  const later = tempStore(dir.path);
+  later.addMessage(room.id, alice.id, "after sharing");
+  later.close();
+  assert.equal(Deno.statSync(wake).mode! & 0o777, 0o660);
+
+  const watcher = Deno.watchFs(wake, { recursive: false });
+  const events = watcher[Symbol.asyncIterator]();
+  const deadline = setTimeout(() => watcher.close(), 10_000);
+  try {
+    for (let i = 0; i < 3; i++) {
+      store.addMessage(room.id, alice.id, `live ${i}`);
+      assert.equal((await events.next()).done, false, `an event after message ${i}`);
+    }
+  } finally {
+    clearTimeout(deadline);
+    watcher.close();
+    store.close();
+  }
+});
+
+Deno.test("addMessage() never acts through what is planted at the wake path", async (t) => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  const room = store.createRoom("general", alice.id);
+  const wake = wakePath(store.path);
+  // A folder of the victim's, and a file in it, that the planted things point at.
+  const home = `${dir.path}/home`;
+  Deno.mkdirSync(home, { mode: 0o700 });
+  chmodSync(home, 0o700);
+  const precious = `${home}/.bashrc`;
+  Deno.writeTextFileSync(precious, "echo precious\n");
+  const untouched = () => {
+    assert.equal(Deno.statSync(home).mode! & 0o777, 0o700);
+    assert.deepEqual([...Deno.readDirSync(home)].map((e) => e.name), [".bashrc"]);
+    assert.equal(Deno.readTextFileSync(precious), "echo precious\n");
+  };
+  const plant = (make: () => void) => {
+    Deno.removeSync(wake, { recursive: true });
+    make();
+  };
+  store.addMessage(room.id, alice.id, "makes the wake file");
+
+  await t.step("a link to a folder", () => {
+    plant(() => Deno.symlinkSync(home, wake));
+    store.addMessage(room.id, alice.id, "through a link?");
+    untouched();
+    assert.ok(Deno.lstatSync(wake).isSymlink, "the planted link is left as it is");
+  });
+  await t.step("a link to a file", () => {
+    plant(() => Deno.symlinkSync(precious, wake));
+    store.addMessage(room.id, alice.id, "through a link?");
+    untouched();
+  });
+  await t.step("a hard link to a file", () => {
+    plant(() => linkSync(precious, wake));
+    store.addMessage(room.id, alice.id, "through a hard link?");
+    untouched();
+  });
+  await t.step("a FIFO, with nobody reading: no wait", () => {
+    plant(() => mkfifoSync(wake));
+    store.addMessage(room.id, alice.id, "into a FIFO?");
+    assert.ok(Deno.lstatSync(wake).isFifo);
+  });
+  await t.step("a folder", () => {
+    plant(() => Deno.mkdirSync(wake));
+    store.addMessage(room.id, alice.id, "into a folder?");
+    assert.deepEqual([...Deno.readDirSync(wake)], []);
+  });
+  await t.step("removed: the next message makes it again", () => {
+    Deno.removeSync(wake, { recursive: true });
+    store.addMessage(room.id, alice.id, "makes it again");
+    assert.ok(Deno.lstatSync(wake).isFile);
+  });
+  assert.equal(store.recentMessages(room.id).length, 7, "every message was stored");
+  store.close();
+});
+
+/** The inodes this process's inotify instances watch, from /proc (Linux). */
+function watchedInodes(): Set<number> {
+  const inodes = new Set<number>();
+  for (const entry of Deno.readDirSync("/proc/self/fdinfo")) {
+    let info: string;
+    try {
+      info = Deno.readTextFileSync(`/proc/self/fdinfo/${entry.name}`);
+    } catch {
+      continue;
+    }
+    for (const match of info.matchAll(/^inotify wd:\S+ ino:([0-9a-f]+)/gm)) {
+      inodes.add(parseInt(match[1], 16));
+    }
+  }
+  return inodes;
+}
+
+Deno.test("Follower: a FIFO at the wake path is told once and messages still arrive; a new wake file is watched again", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  const room = store.createRoom("general", alice.id);
+  const wake = wakePath(store.path);
+  mkfifoSync(wake);
+
+  const got = collector();
+  const follower = new Follower(store.path, got.handlers);
+  try {
+    await follower.ready;
+    follower.follow(room.id, 0);
+    await got.until(() => got.errors.length > 0, "a notice about the FIFO");
+    assert.equal(got.errors.length, 1);
+    assert.match(got.errors[0], /-ping is a FIFO, not chatroom's wake file; .*every 250 ms/);
+    store.addMessage(room.id, alice.id, "by polling");
+    await got.until(() => got.texts().includes("by polling"), "the message, by polling");
+
+    // Someone removes the FIFO; the next writer makes a wake file, which is watched.
+    Deno.removeSync(wake);
+    store.addMessage(room.id, alice.id, "makes a wake file");
+    const inode = Deno.statSync(wake).ino!;
+    await got.until(() => watchedInodes().has(inode), "a watch on the new wake file");
+    store.addMessage(room.id, alice.id, "woken");
+    await got.until(() => got.texts().includes("woken"), "the message after the new file");
+    assert.equal(got.errors.length, 1, "told once");
+  } finally {
+    follower.close();
+    store.close();
+  }
+});
+
+Deno.test("A database moved over while open: writes stop with one line, the new file is untouched", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  const room = store.createRoom("general", alice.id);
+  store.addMessage(room.id, alice.id, "before");
+  // Someone restores a copy by moving it over the live file.
+  const copy = openStore(`${dir.path}/copy.db`);
+  copy.close();
+  const bytes = Deno.readFileSync(`${dir.path}/copy.db`);
+  Deno.renameSync(`${dir.path}/copy.db`, store.path);
+  assert.throws(
+    () => store.addMessage(room.id, alice.id, "after"),
+    /chat\.db was replaced or removed while chatroom had it open; nothing more is written/,
+  );
+  assert.throws(() => store.createRoom("lobby", alice.id), /was replaced or removed/);
+  assert.deepEqual(Deno.readFileSync(store.path), bytes, "nothing was written into the new file");
+  store.close();
+});
+
+Deno.test("openStore() refuses links and FIFOs where SQLite keeps -wal and -shm, naming them", async (t) => {
+  using dir = tempDir();
+  const path = `${dir.path}/chat.db`;
+  openStore(path).close();
+  const victim = `${dir.path}/victim`;
+  Deno.writeTextFileSync(victim, "precious\n");
+  for (const suffix of ["-wal", "-shm"]) {
+    await t.step(`a link as ${suffix}`, () => {
+      Deno.symlinkSync(victim, path + suffix);
+      assert.throws(
+        () => openStore(path),
+        new RegExp(`chat\\.db${suffix} is a symbolic link, not SQLite's own file; remove it`),
+      );
+      assert.equal(Deno.readTextFileSync(victim), "precious\n");
+      Deno.removeSync(path + suffix);
+    });
+    await t.step(`a FIFO as ${suffix}`, () => {
+      mkfifoSync(path + suffix);
+      assert.throws(() => openStore(path), new RegExp(`chat\\.db${suffix} is a FIFO`));
+      Deno.removeSync(path + suffix);
+    });
+  }
+});
+
+Deno.test("openStore() names a database deleted while open, not a full disk", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  Deno.removeSync(store.path);
+  assert.throws(() => store.createRoom("general", alice.id), /chat\.db was replaced or removed/);
+  store.close();
+});
