@@ -1,0 +1,186 @@
+// Another member of the group, for real: Unix accounts that share a folder the
+// way the README sets it up, one of them attacking the other. Needs root (to
+// make the accounts); skipped with a printed reason otherwise.
+import assert from "node:assert/strict";
+import { CHAT_RUN, ROOT } from "./_run.ts";
+
+const GROUP = "chatroomtest";
+const VICTIM = "chatroomvictim";
+const ATTACKER = "chatroomevil";
+const isRoot = Deno.uid() === 0;
+if (!isRoot) console.log("shared_host_test: skipped, it must run as root to create Unix accounts");
+
+function sh(command: string, args: string[], env: Record<string, string> = {}) {
+  const { code, stdout, stderr } = new Deno.Command(command, {
+    args,
+    env,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, stdout: decode(stdout), stderr: decode(stderr) };
+}
+
+function must(command: string, args: string[]): string {
+  const run = sh(command, args);
+  if (run.code !== 0) throw new Error(`${command} ${args.join(" ")}: ${run.stderr}`);
+  return run.stdout;
+}
+
+/** A group with two accounts, a shared folder (2770) and a copy of Deno's cache both can use. */
+function setUp() {
+  const base = Deno.makeTempDirSync({ prefix: "chatroom-host-" });
+  Deno.chmodSync(base, 0o755);
+  if (sh("getent", ["group", GROUP]).code !== 0) must("groupadd", [GROUP]);
+  for (const user of [VICTIM, ATTACKER]) {
+    if (sh("id", [user]).code !== 0) {
+      must("useradd", ["--no-create-home", "--groups", GROUP, "--shell", "/bin/sh", user]);
+    }
+    const home = `${base}/${user}`;
+    Deno.mkdirSync(home);
+    must("chown", [`${user}:${user}`, home]);
+    Deno.chmodSync(home, 0o700);
+  }
+  const shared = `${base}/srv`;
+  Deno.mkdirSync(shared);
+  must("chgrp", [GROUP, shared]);
+  Deno.chmodSync(shared, 0o2770);
+  const denoDir = `${base}/deno-cache`;
+  const cache = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
+  must("cp", ["-r", cache, denoDir]);
+  must("chmod", ["-R", "a+rwX", denoDir]);
+  return {
+    base,
+    shared,
+    db: `${shared}/chat.db`,
+    home: (user: string) => `${base}/${user}`,
+    /** Runs chatroom as `user`, with the chat task's permissions. */
+    chat(user: string, args: string[], env: Record<string, string> = {}) {
+      const vars = Object.entries({
+        HOME: `${base}/${user}`,
+        DENO_DIR: denoDir,
+        NO_COLOR: "1",
+        CHATROOM_DB: `${shared}/chat.db`,
+        ...env,
+      }).map(([k, v]) => `${k}=${v}`);
+      return sh("runuser", ["-u", user, "--", "env", "-i", ...vars, ...CHAT_RUN, ...args]);
+    },
+    /** Runs a shell command as `user`. */
+    as(user: string, script: string) {
+      const run = sh("runuser", ["-u", user, "--", "sh", "-c", `umask 007; ${script}`]);
+      if (run.code !== 0) throw new Error(`as ${user}: ${script}: ${run.stderr}`);
+      return run.stdout;
+    },
+    [Symbol.dispose]() {
+      Deno.removeSync(base, { recursive: true });
+    },
+  };
+}
+
+function modeOf(path: string): number {
+  return Deno.statSync(path).mode! & 0o7777;
+}
+
+function listing(path: string): string[] {
+  return [...Deno.readDirSync(path)].map((e) => e.name).sort();
+}
+
+Deno.test({
+  name: "Another account's link at the wake path does not reach the victim's home",
+  ignore: !isRoot,
+  fn() {
+    using host = setUp();
+    const victim = { CHATROOM_PASSWORD: "victim-password" };
+    const registered = host.chat(VICTIM, ["register", "--user", "victim"], victim);
+    assert.equal(registered.code, 0, registered.stderr);
+    host.as(VICTIM, `chmod 660 ${host.db}`);
+    const home = host.home(VICTIM);
+    host.as(VICTIM, `echo 'echo hi' > ${home}/.bashrc`);
+    const before = { mode: modeOf(home), files: listing(home) };
+
+    // The attack from the issue: the wake entry is a link to the victim's home,
+    // and the database a copy of mode 0666 moved over the file.
+    host.as(ATTACKER, `ln -s ${home} ${host.db}-ping`);
+    const sent = host.chat(VICTIM, ["send", "--user", "victim", "--room", "general", "hi"], victim);
+    assert.equal(sent.code, 0, sent.stderr);
+    host.as(ATTACKER, `cp ${host.db} ${host.shared}/copy && chmod 666 ${host.shared}/copy`);
+    host.as(ATTACKER, `mv -f ${host.shared}/copy ${host.db}`);
+    host.chat(VICTIM, ["send", "--user", "victim", "--room", "general", "again"], victim);
+
+    assert.equal(modeOf(home), before.mode, "the victim's home keeps its mode");
+    assert.deepEqual(listing(home), before.files, "nothing was created in the victim's home");
+    assert.notEqual(
+      sh("runuser", ["-u", ATTACKER, "--", "sh", "-c", `echo evil >> ${home}/.bashrc`]).code,
+      0,
+      "the attacker still cannot write the victim's .bashrc",
+    );
+    assert.ok(Deno.lstatSync(`${host.db}-ping`).isSymlink, "the planted link was left alone");
+  },
+});
+
+Deno.test({
+  name: "Another account's FIFO at the wake path is told once; the victim's tail still delivers",
+  ignore: !isRoot,
+  async fn() {
+    using host = setUp();
+    const victim = { CHATROOM_PASSWORD: "victim-password" };
+    assert.equal(host.chat(VICTIM, ["register", "--user", "victim"], victim).code, 0);
+    host.as(VICTIM, `chmod 660 ${host.db}`);
+    host.as(ATTACKER, `mkfifo ${host.db}-ping`);
+    const sent = host.chat(VICTIM, ["send", "--user", "victim", "--room", "ops", "one"], victim);
+    assert.equal(sent.code, 0, sent.stderr);
+    // `tail --history 1` prints the message and follows; the FIFO is told on stderr.
+    // setpriv runs the program in place (runuser would stay between, and outlive a kill).
+    const child = new Deno.Command("setpriv", {
+      args: [
+        "--reuid",
+        VICTIM,
+        "--regid",
+        VICTIM,
+        "--init-groups",
+        "env",
+        `HOME=${host.home(VICTIM)}`,
+        `DENO_DIR=${host.base}/deno-cache`,
+        `CHATROOM_DB=${host.db}`,
+        "CHATROOM_PASSWORD=victim-password",
+        ...CHAT_RUN,
+        "tail",
+        "--user",
+        "victim",
+        "--room",
+        "ops",
+        "--history",
+        "1",
+      ],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Killed at the deadline at the latest, so a hung reader fails with what it printed.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const stderrText = new Response(child.stderr).text();
+    let seen = "";
+    const readUntil = async (text: string) => {
+      while (!seen.includes(text)) {
+        const { value, done } = await out.read();
+        if (done) throw new Error(`tail printed only ${seen}; stderr: ${await stderrText}`);
+        seen += value;
+      }
+    };
+    try {
+      await readUntil("victim: one");
+      const again = host.chat(VICTIM, ["send", "--user", "victim", "--room", "ops", "two"], victim);
+      assert.equal(again.code, 0, again.stderr);
+      await readUntil("victim: two");
+    } finally {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      await child.status;
+    }
+    const stderr = await stderrText;
+    assert.equal(stderr.match(/-ping is a FIFO, not chatroom's wake file/g)?.length, 1, stderr);
+  },
+});
