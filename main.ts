@@ -3,6 +3,7 @@ import config from "./deno.json" with { type: "json" };
 import { run } from "./lib/app.ts";
 import { parseCommandLine, takeEnvPassword, USAGE } from "./lib/cli.ts";
 import { ChatError } from "./lib/errors.ts";
+import { inert } from "./lib/sanitize.ts";
 import { Terminal } from "./lib/terminal.ts";
 
 async function main(args: string[]): Promise<number> {
@@ -34,10 +35,11 @@ async function main(args: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof ChatError) {
-      console.error(`chatroom: ${err.message}`);
+      // Error lines carry names, paths and argv values: one inert line, whatever they hold.
+      console.error(`chatroom: ${inert(err.message)}`);
       return err.exitCode;
     }
-    console.error(`chatroom: unexpected error: ${(err as Error)?.message ?? err}`);
+    console.error(`chatroom: unexpected error: ${inert(String((err as Error)?.message ?? err))}`);
     if (process.env.CHATROOM_DEBUG) console.error(err);
     return 1;
   }

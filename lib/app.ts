@@ -7,6 +7,7 @@ import { Menus } from "./menus.ts";
 import { checkNewPassword, MIN_PASSWORD_LENGTH } from "./password.ts";
 import { renderNotice } from "./render.ts";
 import { exportRoom, rooms, type ScriptOutput, send, tail } from "./scripts.ts";
+import { inert } from "./sanitize.ts";
 import { StdinLines } from "./stdin_lines.ts";
 import { openStore, type Room, type Store, type User } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
@@ -41,7 +42,7 @@ export async function run(invocation: Invocation, env: Environment, io: Process)
   }
   const out: ScriptOutput = {
     stdout: terminal.output,
-    warn: (line) => console.error(`chatroom: ${line}`),
+    warn: (line) => console.error(`chatroom: ${inert(line)}`),
   };
   const stdin = new StdinLines(terminal.input);
   // Only commands that write may create the file: a mistyped --db must not make an empty one.
@@ -98,7 +99,8 @@ class App {
   }
 
   #error(text: string): void {
-    this.#terminal.print(renderNotice(text, this.#theme.error, this.#terminal.columns));
+    // An error is one line: a line break in a name it quotes cannot forge another.
+    this.#terminal.print(renderNotice(inert(text), this.#theme.error, this.#terminal.columns));
   }
 
   /** The password for a script: CHATROOM_PASSWORD, else stdin's first line, else a prompt. */
@@ -164,7 +166,7 @@ class App {
         );
       }
       if (invocation.user) await live();
-      this.#notice(`chatroom: ${store.path}`);
+      this.#notice(`chatroom: ${inert(store.path)}`);
       if (invocation.user && !user) user = await this.#logInAs(store, invocation.user);
       let room = user && invocation.room
         ? store.findOrCreateRoom(invocation.room, user.id)

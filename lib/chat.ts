@@ -34,7 +34,9 @@ export async function chat(session: ChatSession, room: Room): Promise<"leave" | 
 
   const notice = (text: string) =>
     terminal.print(renderNotice(text, theme.notice, terminal.columns));
-  const error = (text: string) => terminal.print(renderNotice(text, theme.error, terminal.columns));
+  // An error is one line: a line break in a name it quotes cannot forge another.
+  const error = (text: string) =>
+    terminal.print(renderNotice(inert(text), theme.error, terminal.columns));
   // The follower passes on only batches for the latest follow, so none from a room we left.
   const show = (_roomId: number, messages: Message[]) => {
     const bubbles: string[] = [];
@@ -54,7 +56,7 @@ export async function chat(session: ChatSession, room: Room): Promise<"leave" | 
   const enter = (next: Room) => {
     current = next;
     lastShown = 0;
-    notice(`You are in ${next.name}. /help lists the commands; q leaves the room.`);
+    notice(`You are in ${inert(next.name)}. /help lists the commands; q leaves the room.`);
     show(next.id, store.recentMessages(next.id));
     follower.follow(next.id, lastShown);
     terminal.setPrompt(promptFor(next));

@@ -1,6 +1,7 @@
 import { ChatError } from "./errors.ts";
 import { normalizeName } from "./names.ts";
 import { formatTime } from "./render.ts";
+import { inert } from "./sanitize.ts";
 import type { Room, Store, User } from "./store.ts";
 
 /** What a command asks the chat view to do. */
@@ -43,7 +44,9 @@ export const COMMANDS: readonly Command[] = [
     run(args, { store, user, room }) {
       const name = normalizeName(args, "Room name");
       const target = store.findOrCreateRoom(name, user.id);
-      if (target.id === room.id) return [{ kind: "notice", text: `You are in ${room.name}` }];
+      if (target.id === room.id) {
+        return [{ kind: "notice", text: `You are in ${inert(room.name)}` }];
+      }
       return [{ kind: "join", room: target }];
     },
   },
@@ -56,7 +59,7 @@ export const COMMANDS: readonly Command[] = [
       text: [
         "Rooms (* is this one):",
         ...store.listRooms().map((r) =>
-          `${r.id === room.id ? "*" : " "} ${r.name}  ${
+          `${r.id === room.id ? "*" : " "} ${inert(r.name)}  ${
             r.lastActivity === null
               ? "no messages yet"
               : `last message ${formatTime(r.lastActivity, now)}`

@@ -31,6 +31,27 @@ export function toJson(message: Message, room: string): MessageJson {
   };
 }
 
+// JSON.stringify leaves C1 controls, bidi controls and line separators raw; a
+// reader that prints a field would pass them to its terminal.
+const JSON_UNSAFE = /[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+
+/**
+ * `JSON.stringify`, with C1 controls, bidi controls and line separators escaped
+ * as `\u` sequences too.
+ *
+ * @example
+ * ```ts
+ * import { jsonLine } from "./formats.ts";
+ * jsonLine({ text: "\u202e" }); // '{"text":"\\u202e"}'
+ * ```
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(
+    JSON_UNSAFE,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 const pad = (n: number, width = 2) => String(n).padStart(width, "0");
 
 /**
@@ -75,6 +96,7 @@ export function markdownLine(message: Message): string {
   }: ${text}`;
 }
 
-function escapeMarkdown(text: string): string {
+/** Escapes what Markdown would read as markup. */
+export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]<>()#+!|~]/g, "\\$&");
 }

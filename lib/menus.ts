@@ -61,13 +61,15 @@ export class Menus {
 
   /** Asks for a line of text; `q` alone backs out like Esc. */
   async text(message: string): Promise<string | undefined> {
-    const answer = await this.#ask((context) => input({ message, required: true }, context));
+    const answer = await this.#ask((context) =>
+      input({ message: inert(message), required: true }, context)
+    );
     return answer === undefined || answer.trim() === "q" ? undefined : answer.trim();
   }
 
   /** Asks for a password without echoing it; `q` alone backs out like Esc. */
   async secret(message: string): Promise<string | undefined> {
-    const answer = await this.#ask((context) => password({ message }, context));
+    const answer = await this.#ask((context) => password({ message: inert(message) }, context));
     return answer === undefined || answer === "q" ? undefined : answer;
   }
 

@@ -3,7 +3,7 @@ import type { Writable } from "node:stream";
 import { ChatError } from "./errors.ts";
 import type { ExportFormat } from "./cli.ts";
 import { Follower } from "./follower.ts";
-import { markdownLine, plainLine, toJson } from "./formats.ts";
+import { escapeMarkdown, jsonLine, markdownLine, plainLine, toJson } from "./formats.ts";
 import stringWidth from "string-width";
 import { padColumns, renderBubble } from "./render.ts";
 import { inert } from "./sanitize.ts";
@@ -109,7 +109,7 @@ function messageFormat(
   theme: Theme,
   out: ScriptOutput,
 ): (message: Message) => string {
-  if (json) return (message) => JSON.stringify(toJson(message, room.name));
+  if (json) return (message) => jsonLine(toJson(message, room.name));
   if (!out.stdout.isTTY) return plainLine;
   return (message) =>
     renderBubble(message, {
@@ -129,7 +129,7 @@ export function rooms(store: Store, json: boolean, out: ScriptOutput): void {
       messages: r.messages,
       last_activity: r.lastActivity,
     }));
-    out.stdout.write(JSON.stringify(rows) + "\n");
+    out.stdout.write(jsonLine(rows) + "\n");
     return;
   }
   const names = stats.map((r) => inert(r.name));
@@ -154,7 +154,7 @@ export async function exportRoom(
     new Promise<void>((resolve, reject) =>
       out.stdout.write(text, (err) => err ? reject(err) : resolve())
     );
-  if (format === "md") await write(`# ${inert(room.name)}\n\n`);
+  if (format === "md") await write(`# ${escapeMarkdown(inert(room.name))}\n\n`);
   if (format === "json") await write("[");
   let afterId = 0;
   let first = true;
@@ -164,7 +164,7 @@ export async function exportRoom(
     afterId = batch[batch.length - 1].id;
     const lines = batch.map((message) => {
       if (format === "json") {
-        const item = (first ? "\n" : ",\n") + JSON.stringify(toJson(message, room.name));
+        const item = (first ? "\n" : ",\n") + jsonLine(toJson(message, room.name));
         first = false;
         return item;
       }
