@@ -16,6 +16,8 @@ export const MIN_PASSWORD_LENGTH = 8;
 /** Longest password accepted, in code points. */
 export const MAX_PASSWORD_LENGTH = 1024;
 
+/** The cheapest N accepted from the file (tests hash with it). */
+const MIN_N = 2 ** 10;
 const KEY_LENGTH = 32;
 const SALT_LENGTH = 16;
 
@@ -82,15 +84,19 @@ export function parseHash(stored: string): { params: ScryptParams; salt: Buffer;
   if (parts.length !== 6 || parts[0] !== "scrypt") {
     throw new ChatError("Stored password hash is in an unknown format");
   }
-  const [N, r, p] = parts.slice(1, 4).map(Number);
-  if (![N, r, p].every(Number.isSafeInteger)) {
-    throw new ChatError("Stored password hash has broken parameters");
+  const [N, r, p] = parts.slice(1, 4).map((part) => /^[0-9]{1,7}$/.test(part) ? Number(part) : NaN);
+  // Anyone who can write the file can store a hash: only costs this program
+  // writes are accepted, so a planted N=2^22 cannot make a log-in take a minute and 4 GB.
+  const powerOfTwo = (N & (N - 1)) === 0;
+  if (!(N >= MIN_N && N <= DEFAULT_PARAMS.N && powerOfTwo && r === 8 && p === 1)) {
+    throw new ChatError("Stored password hash has parameters this chatroom does not accept");
   }
-  return {
-    params: { N, r, p },
-    salt: Buffer.from(parts[4], "base64"),
-    key: Buffer.from(parts[5], "base64"),
-  };
+  const salt = Buffer.from(parts[4], "base64");
+  const key = Buffer.from(parts[5], "base64");
+  if (salt.length !== SALT_LENGTH || key.length !== KEY_LENGTH) {
+    throw new ChatError("Stored password hash has a broken salt or key");
+  }
+  return { params: { N, r, p }, salt, key };
 }
 
 /**

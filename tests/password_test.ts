@@ -37,7 +37,22 @@ Deno.test("verifyPassword() uses the parameters stored with the hash", async () 
 
 Deno.test("parseHash() refuses a hash in an unknown format", () => {
   assertChatError(() => parseHash("plaintext"), "unknown format");
-  assertChatError(() => parseHash("scrypt$x$8$1$AA==$AA=="), "broken parameters");
+  assertChatError(() => parseHash("scrypt$x$8$1$AA==$AA=="), "does not accept");
+});
+
+Deno.test("parseHash() refuses costs this program never writes, such as a planted N=2^22", async () => {
+  const [, , , , salt, key] = (await hashPassword("correct horse", FAST_SCRYPT)).split("$");
+  for (
+    const [N, r, p] of [[2 ** 22, 8, 1], [2 ** 9, 8, 1], [3 * 2 ** 10, 8, 1], [2 ** 17, 64, 1], [
+      2 ** 17,
+      8,
+      16,
+    ]]
+  ) {
+    assertChatError(() => parseHash(`scrypt$${N}$${r}$${p}$${salt}$${key}`), "does not accept");
+  }
+  assertChatError(() => parseHash(`scrypt$1024$8$1$AA==$${key}`), "broken salt");
+  assert.equal(parseHash(`scrypt$131072$8$1$${salt}$${key}`).params.N, 2 ** 17);
 });
 
 Deno.test("checkNewPassword() enforces a length of 8 to 1024", () => {
