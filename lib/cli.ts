@@ -148,12 +148,12 @@ export function parseCommandLine(args: string[]): Invocation {
     if (command !== "send" && rest.length > 0) fail(`Unexpected argument "${rest[0]}"`);
   }
 
-  const history = values.history === undefined ? 10 : Number(values.history);
-  if (!Number.isSafeInteger(history) || history < 0) {
+  const history = values.history === undefined ? 10 : wholeNumber(values.history);
+  if (history === undefined) {
     fail(`--history takes a whole number of messages, not "${values.history}"`);
   }
-  const after = values.after === undefined ? undefined : Number(values.after);
-  if (after !== undefined && (!Number.isSafeInteger(after) || after < 0)) {
+  const after = values.after === undefined ? undefined : wholeNumber(values.after);
+  if (values.after !== undefined && after === undefined) {
     fail(`--after takes a message id, not "${values.after}"`);
   }
   if (after !== undefined && values.history !== undefined) {
@@ -190,6 +190,12 @@ export function takeEnvPassword(env: Record<string, string | undefined>): string
   const password = env.CHATROOM_PASSWORD;
   delete env.CHATROOM_PASSWORD;
   return password;
+}
+
+/** Plain decimal digits only: "", " 2 ", "0x2" and "1e0" are not numbers here. */
+function wholeNumber(text: string): number | undefined {
+  const value = Number(text);
+  return /^[0-9]+$/.test(text) && Number.isSafeInteger(value) ? value : undefined;
 }
 
 function fail(message: string): never {

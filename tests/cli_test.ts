@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import process from "node:process";
-import { takeEnvPassword } from "../lib/cli.ts";
+import { parseCommandLine, takeEnvPassword } from "../lib/cli.ts";
+import { UsageError } from "../lib/errors.ts";
 import { openStore } from "../lib/store.ts";
 import { tempDir } from "./_helpers.ts";
 import { type Run, runChat } from "./_run.ts";
@@ -133,4 +134,32 @@ Deno.test("takeEnvPassword() reads CHATROOM_PASSWORD once and removes it from th
   const seen = await new Promise((resolve) => worker.onmessage = (e) => resolve(e.data));
   worker.terminate();
   assert.equal(seen, "undefined");
+});
+
+Deno.test("parseCommandLine() takes only plain decimal numbers for --history and --after", () => {
+  const tail = ["tail", "--user", "a", "--room", "r"];
+  for (const bad of ["", " 2 ", "0x2", "1e0", "-1", "2.0", "+3"]) {
+    for (const option of ["--history", "--after"]) {
+      assert.throws(
+        () => parseCommandLine([...tail, option, bad]),
+        UsageError,
+        `${option} "${bad}"`,
+      );
+    }
+  }
+  assert.equal(parseCommandLine([...tail, "--after", "0"]).after, 0);
+  assert.equal(parseCommandLine([...tail, "--history", "25"]).history, 25);
+});
+
+Deno.test("rooms and export with a mistyped --db say it is missing and create nothing", async () => {
+  using dir = tempDir();
+  for (const args of [["rooms"], ["export", "--room", "general"]]) {
+    const run = await runChat(["--db", `${dir.path}/typo.db`, ...args]);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /^chatroom: There is no database at .*typo\.db; check --db or CHATROOM_DB/,
+    );
+    assert.deepEqual([...Deno.readDirSync(dir.path)], []);
+  }
 });
