@@ -440,6 +440,14 @@ function toMessage(row: Row): Message {
  */
 export function checkMessage(text: string): void {
   if (text.trim().length === 0) throw new ChatError("Message is empty");
+  // SQLite would store a NUL, but readers would show only the text before it.
+  const control = /[\x00-\x08\x0b-\x1f\x7f]/.exec(text);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).padStart(2, "0").toUpperCase();
+    throw new ChatError(
+      `Message holds a control character (U+00${code}); only tabs and line breaks are allowed. Nothing was sent`,
+    );
+  }
   const length = [...text].length;
   if (length > MAX_MESSAGE_LENGTH) {
     throw new ChatError(

@@ -1,5 +1,6 @@
 // send, tail, rooms and export, run as separate processes on one file.
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { openStore } from "../lib/store.ts";
 import { tempDir } from "./_helpers.ts";
 import { runChat, Running } from "./_run.ts";
@@ -104,7 +105,17 @@ Deno.test("chatroom tail --json: history, then live messages from a long-lived s
 Deno.test("chatroom tail in a pipe prints plain lines and exits 0 on Ctrl-C", async () => {
   using dir = tempDir();
   const { as } = await setUp(dir.path);
-  await runChat(["send", "--user", "alice", "--room", "ops", "\x1b[2Jhello"], { env: as("alice") });
+  const sent = await runChat(["send", "--user", "alice", "--room", "ops", "\x1b[2Jhello"], {
+    env: as("alice"),
+  });
+  assert.match(sent.stderr, /control character \(U\+001B\)/, "our own send refuses escapes");
+  // Another member writes the escape straight into the file.
+  const db = new DatabaseSync(`${dir.path}/chat.db`);
+  db.prepare(
+    `INSERT INTO messages (room_id, user_id, text, sent_at) SELECT r.id, u.id, ?, ?
+     FROM rooms r, users u WHERE r.name = 'ops' AND u.name = 'alice'`,
+  ).run("\x1b[2Jhello", Date.now());
+  db.close();
   await using tail = new Running(["tail", "--user", "bot", "--room", "ops"], as("bot"));
   const line = await tail.nextLine();
   const [date, time, ...rest] = line.split(" ");

@@ -98,7 +98,7 @@ Deno.test("Store.addMessage() refuses empty and over-long messages and stores th
   );
   const exact = "😀".repeat(MAX_MESSAGE_LENGTH);
   store.addMessage(room.id, alice.id, exact);
-  const hostile = "\x1b]52;c;aGk=\x07\x1b[2J'); DROP TABLE messages; --";
+  const hostile = "'); DROP TABLE messages; -- \u202e";
   store.addMessage(room.id, alice.id, hostile);
   assert.deepEqual(store.recentMessages(room.id).map((m) => m.text), [exact, hostile]);
   store.close();
@@ -265,4 +265,19 @@ Deno.test("openStore() in a read-only folder says so in one line and changes not
     assertChatError(() => openStore(`${folder}/chat.db`), "its folder must be writable too");
   }
   assert.deepEqual(Deno.readFileSync(`${folder}/chat.db`), before);
+});
+
+Deno.test("Store.addMessage() refuses control characters but tabs and line breaks", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  const room = store.createRoom("general", alice.id);
+  for (const text of ["before\0after", "bell\x07", "esc\x1b[2J", "cr\rover", "del\x7f"]) {
+    assertChatError(() => store.addMessage(room.id, alice.id, text), "control character");
+  }
+  store.addMessage(room.id, alice.id, "tab\there\nand a second line");
+  assert.deepEqual(store.recentMessages(room.id).map((m) => m.text), [
+    "tab\there\nand a second line",
+  ]);
+  store.close();
 });
