@@ -441,6 +441,7 @@ function toMessage(row: Row): Message {
 export function checkMessage(text: string): void {
   if (text.trim().length === 0) throw new ChatError("Message is empty");
   // SQLite would store a NUL, but readers would show only the text before it.
+  // deno-lint-ignore no-control-regex -- finding control characters is the point
   const control = /[\x00-\x08\x0b-\x1f\x7f]/.exec(text);
   if (control) {
     const code = control[0].charCodeAt(0).toString(16).padStart(2, "0").toUpperCase();

@@ -6,6 +6,7 @@ import { quickUser, tempDir, tempStore } from "./_helpers.ts";
 import { runChat } from "./_run.ts";
 
 // ESC, BEL, CSI (C1), a bidi override and a line separator.
+// deno-lint-ignore no-control-regex -- finding control characters is the point
 const RAW = /[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 
 Deno.test("export, rooms and error lines show hostile names inert", async (t) => {
