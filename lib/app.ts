@@ -151,7 +151,7 @@ class App {
     // The first menu comes before it: that is what makes start-up quick.
     let follower: Follower | undefined;
     const live = async () => {
-      follower ??= new Follower(path, { onMessages: () => {}, onError: () => {} });
+      follower ??= new Follower(path);
       await follower.ready;
       return follower;
     };

@@ -101,6 +101,6 @@ export async function chat(session: ChatSession, room: Room): Promise<"leave" | 
     return "quit"; // Ctrl-C or Ctrl-D
   } finally {
     follower.unfollow();
-    follower.handlers = { onMessages: () => {}, onError: () => {} };
+    follower.handlers = undefined;
   }
 }

@@ -1,6 +1,9 @@
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import type { Message } from "./store.ts";
 
+/** How many errors are kept for handlers that are not set yet. */
+const MAX_UNHEARD = 5;
+
 /** Receivers of what the watch worker posts. */
 export interface FollowerHandlers {
   onMessages(roomId: number, messages: Message[]): void;
@@ -24,8 +27,9 @@ export class Follower {
   readonly #worker: Worker;
   /** Which follow deliveries must answer; bumped by follow() and unfollow(). */
   #generation = 0;
-  /** Where deliveries go; the chat view points these at itself while it is open. */
-  handlers: FollowerHandlers;
+  #handlers: FollowerHandlers | undefined;
+  /** Errors that came while nobody listened (the worker reports a planted wake file at start). */
+  #unheard: string[] = [];
   /**
    * Settles once the worker has started (or failed to). Under `deno run`, Deno
    * clears the terminal's current line on stderr while it loads the worker's
@@ -33,8 +37,8 @@ export class Follower {
    */
   readonly ready: Promise<void>;
 
-  constructor(path: string, handlers: FollowerHandlers) {
-    this.handlers = handlers;
+  constructor(path: string, handlers?: FollowerHandlers) {
+    this.#handlers = handlers;
     const { promise, resolve } = Promise.withResolvers<void>();
     this.ready = promise;
     this.#worker = new Worker(new URL("./watch_worker.ts", import.meta.url), { type: "module" });
@@ -44,19 +48,36 @@ export class Follower {
       else if (data.type === "messages") {
         // Drop batches that answer an earlier follow (or come after unfollow).
         if (data.generation === this.#generation) {
-          this.handlers.onMessages(data.roomId, data.messages);
+          this.#handlers?.onMessages(data.roomId, data.messages);
         }
       } else {
         resolve();
-        this.handlers.onError(data.message);
+        this.#error(data.message);
       }
     };
     this.#worker.onerror = (event) => {
       event.preventDefault();
       resolve();
-      this.handlers.onError(`Live updates stopped: ${event.message}`);
+      this.#error(`Live updates stopped: ${event.message}`);
     };
     this.#send({ type: "open", path });
+  }
+
+  /** Where deliveries go; the chat view points these at itself while it is open. */
+  get handlers(): FollowerHandlers | undefined {
+    return this.#handlers;
+  }
+
+  /** Errors that arrived while no handlers were set are passed on now. */
+  set handlers(handlers: FollowerHandlers | undefined) {
+    this.#handlers = handlers;
+    if (!handlers) return;
+    for (const message of this.#unheard.splice(0)) handlers.onError(message);
+  }
+
+  #error(message: string): void {
+    if (this.#handlers) this.#handlers.onError(message);
+    else if (this.#unheard.length < MAX_UNHEARD) this.#unheard.push(message);
   }
 
   #send(message: ToWorker): void {

@@ -198,3 +198,20 @@ Deno.test("openStore() names a database deleted while open, not a full disk", as
   assert.throws(() => store.createRoom("general", alice.id), /chat\.db was replaced or removed/);
   store.close();
 });
+
+Deno.test("Follower keeps the wake-file notice until the chat view listens", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  mkfifoSync(wakePath(store.path));
+  const follower = new Follower(store.path); // as the app starts it, before any room
+  try {
+    await follower.ready;
+    const got = collector();
+    follower.handlers = got.handlers;
+    await got.until(() => got.errors.length > 0, "the notice told before anyone listened");
+    assert.match(got.errors[0], /-ping is a FIFO/);
+  } finally {
+    follower.close();
+    store.close();
+  }
+});
