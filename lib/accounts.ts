@@ -1,10 +1,10 @@
 import { ChatError } from "./errors.ts";
-import { normalizeName } from "./names.ts";
 import { checkNewPassword, hashPassword, type ScryptParams, verifyPassword } from "./password.ts";
 import type { Store, User } from "./store.ts";
 
 /**
- * Returns `rawName` normalised if it is a valid name no account has taken.
+ * Returns `rawName` normalised if it is a valid name no account has taken or
+ * looks like.
  *
  * @example
  * ```ts
@@ -12,9 +12,16 @@ import type { Store, User } from "./store.ts";
  * ```
  */
 export function freeName(store: Store, rawName: string): string {
-  const name = normalizeName(rawName, "User name");
-  if (store.findUser(name)) throw new ChatError(`The name "${name}" is taken`);
-  return name;
+  return store.checkNewUserName(rawName);
+}
+
+/**
+ * The Unix account this process runs as: wrong passwords are counted per Unix
+ * account, so one member's guesses never lock another out. -1 where there is
+ * none (Windows).
+ */
+export function currentUid(): number {
+  return Deno.uid() ?? -1;
 }
 
 /**
@@ -39,29 +46,35 @@ export async function register(
 
 /**
  * Checks a name and password and returns the account. From the third wrong
- * password in a row on, the account refuses tries for a growing while.
+ * password in a row from one Unix account on, that Unix account must wait a
+ * growing while before its next try; others, the owner among them, need not.
  *
  * @example
  * ```ts
  * const alice = await logIn(store, "ALICE", "correct horse"); // names ignore case
  * ```
  */
-export async function logIn(store: Store, name: string, password: string): Promise<User> {
+export async function logIn(
+  store: Store,
+  name: string,
+  password: string,
+  uid: number = currentUid(),
+): Promise<User> {
   const found = store.findUser(name);
   if (!found) throw new ChatError(`There is no account named "${name.trim()}"`);
-  const wait = found.lockedUntil - store.now();
+  const wait = store.loginWait(found.id, uid);
   if (wait > 0) {
     throw new ChatError(
       `Too many wrong passwords for ${found.name}; try again in ${Math.ceil(wait / 1000)} s`,
     );
   }
   if (!(await verifyPassword(password, found.passwordHash))) {
-    const delay = store.recordFailedLogin(found.id);
+    const delay = store.recordFailedLogin(found.id, uid);
     throw new ChatError(
       `Wrong password for ${found.name}` +
         (delay > 0 ? `; the next try must wait ${Math.ceil(delay / 1000)} s` : ""),
     );
   }
-  store.resetFailedLogins(found.id);
+  store.resetFailedLogins(found.id, uid);
   return { id: found.id, name: found.name };
 }

@@ -71,7 +71,7 @@ export async function run(invocation: Invocation, env: Environment, io: Process)
         break;
       }
       case "rooms":
-        rooms(store, invocation.json, out);
+        await rooms(store, invocation.json, out);
         break;
       case "export":
         await exportRoom(store, invocation.room!, invocation.format, out);
@@ -171,6 +171,7 @@ class App {
       let room = user && invocation.room
         ? store.findOrCreateRoom(invocation.room, user.id)
         : undefined;
+      let search: string | undefined; // what the room menu is narrowed to
       for (;;) {
         if (!user) {
           const choice = await this.#menus.start();
@@ -182,8 +183,21 @@ class App {
           continue;
         }
         if (!room) {
-          const choice = await this.#menus.room(store.listRooms(), Date.now());
+          const choice = await this.#menus.room(store.listRooms({ search }), {
+            total: store.countRooms(),
+            now: Date.now(),
+            search,
+          });
+          if (choice === undefined && search !== undefined) {
+            search = undefined; // Esc leaves the search, not the program
+            continue;
+          }
           if (choice === "quit" || choice === undefined) return;
+          if (choice === "find") {
+            search = await this.#menus.text("Find rooms whose name holds:");
+            continue;
+          }
+          search = undefined;
           if (choice === "logout") {
             this.#notice(`Logged out ${user.name}`);
             user = undefined;

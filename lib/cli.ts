@@ -49,7 +49,7 @@ Options:
   --user NAME        Log in as NAME (register: the account to create)
   --room NAME        The room; the chat view and send create it if needed
   --password-stdin   Read the password from the first line of stdin
-  --history N        tail: how many earlier messages to print first
+  --history N        tail: how many earlier messages to print first (at most 1000)
   --after ID         tail: print every message after id ID first (to resume)
   --json             tail: one JSON object per line; rooms: a JSON array
   --format F         export: txt (default), md or json (an array)
@@ -62,6 +62,9 @@ Environment:
   NO_COLOR           Any value turns colours off
 
 In a room, type /help for the commands; q alone leaves the room.`;
+
+/** Most earlier messages `tail --history` prints. */
+const MAX_HISTORY = 1000;
 
 const COMMANDS = ["register", "send", "tail", "rooms", "export"] as const;
 
@@ -151,6 +154,9 @@ export function parseCommandLine(args: string[]): Invocation {
   const history = values.history === undefined ? 10 : wholeNumber(values.history);
   if (history === undefined) {
     fail(`--history takes a whole number of messages, not "${values.history}"`);
+  }
+  if (history > MAX_HISTORY) {
+    fail(`--history takes at most ${MAX_HISTORY} messages; export writes a whole room`);
   }
   const after = values.after === undefined ? undefined : wholeNumber(values.after);
   if (values.after !== undefined && after === undefined) {

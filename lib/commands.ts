@@ -23,7 +23,7 @@ export interface CommandContext {
 /** One slash command. `/help` and usage errors come from this table. */
 export interface Command {
   name: string;
-  /** Argument synopsis, e.g. "NAME"; empty for none. */
+  /** Argument synopsis, e.g. "NAME", or "[WORD]" when it may be left out; empty for none. */
   args: string;
   help: string;
   run(args: string, context: CommandContext): Effect[];
@@ -52,21 +52,28 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: "rooms",
-    args: "",
-    help: "List the rooms and their last activity",
-    run: (_args, { store, room, now }) => [{
-      kind: "notice",
-      text: [
-        "Rooms (* is this one):",
-        ...store.listRooms().map((r) =>
-          `${r.id === room.id ? "*" : " "} ${inert(r.name)}  ${
-            r.lastActivity === null
-              ? "no messages yet"
-              : `last message ${formatTime(r.lastActivity, now)}`
-          }`
-        ),
-      ].join("\n"),
-    }],
+    args: "[WORD]",
+    help: "List the most recently active rooms; /rooms WORD lists those whose name holds it",
+    run(args, { store, room, now }) {
+      const search = args || undefined;
+      const found = store.listRooms({ search });
+      const total = search === undefined ? store.countRooms() : found.length;
+      const title = search !== undefined
+        ? `Rooms whose name holds "${inert(search)}"${
+          found.length ? ` (* is this one):` : ": none"
+        }`
+        : total > found.length
+        ? `The ${found.length} most recently active of ${total} rooms (* is this one; /rooms WORD finds others):`
+        : "Rooms (* is this one):";
+      const lines = found.map((r) =>
+        `${r.id === room.id ? "*" : " "} ${inert(r.name)}  ${
+          r.lastActivity === null
+            ? "no messages yet"
+            : `last message ${formatTime(r.lastActivity, now)}`
+        }`
+      );
+      return [{ kind: "notice", text: [title, ...lines].join("\n") }];
+    },
   },
   {
     name: "leave",
@@ -112,7 +119,8 @@ export function runCommand(
 ): Effect[] {
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) return fail(`Unknown command /${name}; /help lists the commands`);
-  if (command.args && !args) return fail(`Usage: ${usage(command)}`);
+  const optional = command.args.startsWith("[");
+  if (command.args && !optional && !args) return fail(`Usage: ${usage(command)}`);
   if (!command.args && args) return fail(`/${name} takes no arguments`);
   try {
     return command.run(args, context);

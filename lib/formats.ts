@@ -2,7 +2,7 @@
 import { inert } from "./sanitize.ts";
 import type { Message } from "./store.ts";
 
-/** A message as `tail --json` and `export --format json` write it. */
+/** A message as `tail --json` writes it. */
 export interface MessageJson {
   id: number;
   room: string;
@@ -10,6 +10,8 @@ export interface MessageJson {
   text: string;
   /** Milliseconds since the epoch. */
   sent_at: number;
+  /** Characters of a planted over-long text left out; absent when the text is whole. */
+  more?: number;
 }
 
 /**
@@ -22,13 +24,15 @@ export interface MessageJson {
  * ```
  */
 export function toJson(message: Message, room: string): MessageJson {
-  return {
+  const json: MessageJson = {
     id: message.id,
     room,
     user: message.userName,
     text: message.text,
     sent_at: message.sentAt,
   };
+  if (message.more > 0) json.more = message.more;
+  return json;
 }
 
 // JSON.stringify leaves C1 controls, bidi controls and line separators raw; a
@@ -69,8 +73,41 @@ export function formatStamp(ms: number): string {
 }
 
 /**
- * One message on one line, for pipes and text exports; text from the file is
- * made inert and line breaks show as `␊`.
+ * A message format written piece by piece, so that a text of any length can
+ * be streamed: `head`, then `text` for each part of the text, then `tail`.
+ */
+export interface MessageWriter {
+  head(message: Message, room: string): string;
+  text(part: string): string;
+  tail(message: Message): string;
+}
+
+/** The export formats, each one message per line; text from the file is made inert. */
+export const MESSAGE_WRITERS: Readonly<Record<"txt" | "md" | "json", MessageWriter>> = {
+  // 2026-11-25 14:02:05 alice: hi (line breaks show as ␊)
+  txt: {
+    head: (message) => `${formatStamp(message.sentAt)} ${inert(message.userName)}: `,
+    text: (part) => inert(part),
+    tail: () => "",
+  },
+  // - **alice** · 2026-11-25 14:02:05: hi (line breaks become <br>)
+  md: {
+    head: (message) =>
+      `- **${escapeMarkdown(inert(message.userName))}** · ${formatStamp(message.sentAt)}: `,
+    text: (part) => inert(part, true).split("\n").map(escapeMarkdown).join("<br>"),
+    tail: () => "",
+  },
+  // {"id":7,"room":"general","user":"alice","text":"hi","sent_at":1764079320000}
+  json: {
+    head: (message, room) =>
+      jsonLine({ id: message.id, room, user: message.userName, text: "" }).slice(0, -2),
+    text: (part) => jsonLine(part).slice(1, -1),
+    tail: (message) => `","sent_at":${message.sentAt}}`,
+  },
+};
+
+/**
+ * One message on one line, for pipes; a text cut short says how much is left.
  *
  * @example
  * ```ts
@@ -78,22 +115,13 @@ export function formatStamp(ms: number): string {
  * ```
  */
 export function plainLine(message: Message): string {
-  return `${formatStamp(message.sentAt)} ${inert(message.userName)}: ${inert(message.text)}`;
+  const { head, text } = MESSAGE_WRITERS.txt;
+  return head(message, "") + text(message.text) + (message.more > 0 ? ` ${moreNote(message)}` : "");
 }
 
-/**
- * One message as a Markdown list item; line breaks become `<br>`.
- *
- * @example
- * ```ts
- * markdownLine(message); // "- **alice** · 2026-11-25 14:02:05: hi"
- * ```
- */
-export function markdownLine(message: Message): string {
-  const text = inert(message.text, true).split("\n").map(escapeMarkdown).join("<br>");
-  return `- **${escapeMarkdown(inert(message.userName))}** · ${
-    formatStamp(message.sentAt)
-  }: ${text}`;
+/** The line under a text cut short: how much more there is and where to read it. */
+export function moreNote(message: Message): string {
+  return `[… ${message.more} more characters; chatroom export shows them]`;
 }
 
 /** Escapes what Markdown would read as markup. */

@@ -73,16 +73,29 @@ export class Menus {
     return answer === undefined || answer === "q" ? undefined : answer;
   }
 
-  /** The room menu: pick a room, create one, log out or quit. */
+  /**
+   * The room menu: pick a room, find one by name, create one, log out or
+   * quit. `rooms` is one page (the most recent, or a search's matches); `total`
+   * is how many rooms there are.
+   */
   room(
     rooms: Room[],
-    now: number,
-  ): Promise<{ join: Room } | "create" | "logout" | "quit" | undefined> {
+    options: { total: number; now: number; search?: string },
+  ): Promise<{ join: Room } | "find" | "create" | "logout" | "quit" | undefined> {
     const names = rooms.map((r) => inert(r.name));
-    const width = Math.max(10, ...names.map((name) => stringWidth(name)));
+    let width = 10;
+    for (const name of names) width = Math.max(width, stringWidth(name));
+    const { total, now, search } = options;
+    const message = search !== undefined
+      ? `Rooms whose name holds "${inert(search)}"${rooms.length ? "" : ": none"}`
+      : total === 0
+      ? "There are no rooms yet"
+      : total > rooms.length
+      ? `Pick a room (the ${rooms.length} most recent of ${total})`
+      : "Pick a room";
     return this.#ask((context) =>
-      select<{ join: Room } | "create" | "logout" | "quit">({
-        message: rooms.length ? "Pick a room" : "There are no rooms yet",
+      select<{ join: Room } | "find" | "create" | "logout" | "quit">({
+        message,
         pageSize: 12,
         choices: [
           ...rooms.map((room, i) => ({
@@ -93,6 +106,9 @@ export class Menus {
             }`,
             value: { join: room },
           })),
+          ...(total > rooms.length || search !== undefined
+            ? [{ name: "/ Find a room by name", value: "find" as const }]
+            : []),
           { name: "+ Create a room", value: "create" as const },
           { name: "Log out", value: "logout" as const },
           { name: "Quit", value: "quit" as const },

@@ -1,5 +1,6 @@
 import stringWidth from "string-width";
 import wrapAnsi from "wrap-ansi";
+import { moreNote } from "./formats.ts";
 import { nameKey } from "./names.ts";
 import { inert } from "./sanitize.ts";
 import type { Message } from "./store.ts";
@@ -50,7 +51,10 @@ export function renderBubble(message: Message, options: BubbleOptions): string {
   });
 
   const lines = wrap(inert(message.text, true), maxBody);
-  const body = Math.min(maxBody, Math.max(header.width + 2, ...lines.map((l) => stringWidth(l))));
+  if (message.more > 0) lines.push(...wrap(moreNote(message), maxBody).map(theme.dim));
+  let widest = header.width + 2;
+  for (const line of lines) widest = Math.max(widest, stringWidth(line));
+  const body = Math.min(maxBody, widest);
   const indent = " ".repeat(own ? Math.max(0, width - body - 4) : 0);
 
   const out = [

@@ -1,8 +1,12 @@
+import type { DatabaseSync } from "node:sqlite";
+import { nameSkeleton } from "./names.ts";
+
 /**
- * Schema migrations, applied in order. Migration `i` moves the database from
- * `PRAGMA user_version = i` to `i + 1`; never edit one that has shipped.
+ * Schema migrations, applied in order inside one transaction. Migration `i`
+ * moves the database from `PRAGMA user_version = i` to `i + 1`; never edit one
+ * that has shipped.
  */
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
   `
   CREATE TABLE users (
     id INTEGER PRIMARY KEY,
@@ -32,6 +36,37 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE users ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;
   `,
+  // Names that look alike, wrong passwords per Unix account, and rate limits.
+  (db) => {
+    db.exec(`
+      ALTER TABLE users ADD COLUMN skeleton TEXT;
+      ALTER TABLE rooms ADD COLUMN skeleton TEXT;
+      ALTER TABLE users DROP COLUMN failed_logins;
+      ALTER TABLE users DROP COLUMN locked_until;
+      CREATE TABLE login_failures (
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        uid INTEGER NOT NULL,
+        failures INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL,
+        PRIMARY KEY (user_id, uid)
+      ) WITHOUT ROWID;
+      CREATE TABLE allowances (
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        kind TEXT NOT NULL,
+        tokens REAL NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, kind)
+      ) WITHOUT ROWID;
+      CREATE TABLE settings (name TEXT PRIMARY KEY, value REAL NOT NULL) WITHOUT ROWID;
+    `);
+    for (const table of ["users", "rooms"]) {
+      const update = db.prepare(`UPDATE ${table} SET skeleton = ? WHERE id = ?`);
+      for (const row of db.prepare(`SELECT id, name FROM ${table}`).iterate()) {
+        update.run(nameSkeleton(String(row.name)), Number(row.id));
+      }
+      db.exec(`CREATE INDEX ${table}_by_skeleton ON ${table} (skeleton)`);
+    }
+  },
 ];
 
 /** The schema version this program writes. */

@@ -3,11 +3,18 @@ import type { Writable } from "node:stream";
 import { ChatError } from "./errors.ts";
 import type { ExportFormat } from "./cli.ts";
 import { Follower } from "./follower.ts";
-import { escapeMarkdown, jsonLine, markdownLine, plainLine, toJson } from "./formats.ts";
+import { escapeMarkdown, jsonLine, MESSAGE_WRITERS, plainLine, toJson } from "./formats.ts";
 import stringWidth from "string-width";
 import { padColumns, renderBubble } from "./render.ts";
 import { inert } from "./sanitize.ts";
-import type { Message, Room, Store, User } from "./store.ts";
+import {
+  type Message,
+  RateLimitError,
+  type Room,
+  SHOWN_TEXT_LIMIT,
+  type Store,
+  type User,
+} from "./store.ts";
 import type { StdinLines } from "./stdin_lines.ts";
 import type { Theme } from "./theme.ts";
 
@@ -21,7 +28,7 @@ export interface ScriptOutput {
 /**
  * `send`: one message from `text`, else each stdin line as it arrives. A line
  * that cannot be sent is reported and the rest still go; the command then
- * fails with a count.
+ * fails with a count. Lines faster than the account's rate wait their turn.
  */
 export async function send(
   store: Store,
@@ -38,15 +45,27 @@ export async function send(
   }
   let lineNumber = 0;
   let failed = 0;
+  let slowed = false;
   for await (const line of stdin) {
     lineNumber++;
     if (line.trim().length === 0) continue;
-    try {
-      store.addMessage(room.id, user.id, line);
-    } catch (err) {
-      if (!(err instanceof ChatError)) throw err;
-      failed++;
-      out.warn(`line ${lineNumber}: ${err.message}`);
+    for (;;) {
+      try {
+        store.addMessage(room.id, user.id, line);
+      } catch (err) {
+        if (err instanceof RateLimitError) {
+          if (!slowed) {
+            out.warn(`line ${lineNumber}: over the rate limit; the rest wait their turn`);
+          }
+          slowed = true;
+          await new Promise((resolve) => setTimeout(resolve, err.waitMs));
+          continue;
+        }
+        if (!(err instanceof ChatError)) throw err;
+        failed++;
+        out.warn(`line ${lineNumber}: ${err.message}`);
+      }
+      break;
     }
   }
   if (failed > 0) throw new ChatError(`${failed} of ${lineNumber} lines were not sent`);
@@ -120,29 +139,65 @@ function messageFormat(
     });
 }
 
-/** `rooms`: a table, or a JSON array with `json`. */
-export function rooms(store: Store, json: boolean, out: ScriptOutput): void {
-  const stats = store.roomStats();
-  if (json) {
-    const rows = stats.map((r) => ({
-      room: r.name,
-      messages: r.messages,
-      last_activity: r.lastActivity,
-    }));
-    out.stdout.write(jsonLine(rows) + "\n");
-    return;
-  }
-  const names = stats.map((r) => inert(r.name));
-  const width = Math.max(4, ...names.map((n) => stringWidth(n)));
-  const lines = [`${padColumns("ROOM", width)}  MESSAGES  LAST ACTIVITY`];
-  stats.forEach((r, i) => {
-    const last = r.lastActivity === null ? "-" : new Date(r.lastActivity).toISOString();
-    lines.push(`${padColumns(names[i], width)}  ${String(r.messages).padStart(8)}  ${last}`);
-  });
-  out.stdout.write(lines.join("\n") + "\n");
+/** Writes to stdout, waiting until the pipe takes it. */
+function writer(out: ScriptOutput): (text: string) => Promise<void> {
+  return (text) =>
+    new Promise<void>((resolve, reject) =>
+      out.stdout.write(text, (err) => err ? reject(err) : resolve())
+    );
 }
 
-/** `export`: a room's whole history, streamed in batches so any size fits in memory. */
+/** Rows written at a time by `rooms`; the first batch sets the column width. */
+const ROOMS_BATCH = 500;
+
+/** `rooms`: a table, or a JSON array with `json`, streamed however many rooms there are. */
+export async function rooms(store: Store, json: boolean, out: ScriptOutput): Promise<void> {
+  const write = writer(out);
+  let batch: (Room & { messages: number })[] = [];
+  let width: number | undefined;
+  let first = true;
+  const flush = async () => {
+    if (json) {
+      let rows = "";
+      for (const r of batch) {
+        rows += (first ? "\n" : ",\n") +
+          jsonLine({ room: r.name, messages: r.messages, last_activity: r.lastActivity });
+        first = false;
+      }
+      await write(rows);
+    } else {
+      const names = batch.map((r) => inert(r.name));
+      if (width === undefined) {
+        width = 4;
+        for (const name of names) width = Math.max(width, stringWidth(name));
+        await write(`${padColumns("ROOM", width)}  MESSAGES  LAST ACTIVITY\n`);
+      }
+      const lines = batch.map((r, i) => {
+        const last = r.lastActivity === null ? "-" : new Date(r.lastActivity).toISOString();
+        return `${padColumns(names[i], width!)}  ${String(r.messages).padStart(8)}  ${last}\n`;
+      });
+      await write(lines.join(""));
+    }
+    batch = [];
+  };
+  if (json) await write("[");
+  for (const room of store.roomStats()) {
+    batch.push(room);
+    if (batch.length === ROOMS_BATCH) await flush();
+  }
+  if (batch.length > 0 || (!json && width === undefined)) await flush();
+  if (json) await write(first ? "]\n" : "\n]\n");
+}
+
+/** Messages read at a time by `export`. */
+const EXPORT_BATCH = 200;
+/** Characters of one long text read at a time by `export`. */
+const EXPORT_CHUNK = 1 << 20;
+
+/**
+ * `export`: a room's whole history, streamed in batches, and a long text in
+ * parts, so any size fits in memory.
+ */
 export async function exportRoom(
   store: Store,
   roomName: string,
@@ -150,27 +205,31 @@ export async function exportRoom(
   out: ScriptOutput,
 ): Promise<void> {
   const room = findRoom(store, roomName);
-  const write = (text: string) =>
-    new Promise<void>((resolve, reject) =>
-      out.stdout.write(text, (err) => err ? reject(err) : resolve())
-    );
+  const write = writer(out);
+  const { head, text, tail } = MESSAGE_WRITERS[format];
   if (format === "md") await write(`# ${escapeMarkdown(inert(room.name))}\n\n`);
   if (format === "json") await write("[");
   let afterId = 0;
   let first = true;
   for (;;) {
-    const batch = store.messagesAfter(room.id, afterId, 1000);
+    const batch = store.messagesAfter(room.id, afterId, EXPORT_BATCH);
     if (batch.length === 0) break;
     afterId = batch[batch.length - 1].id;
-    const lines = batch.map((message) => {
-      if (format === "json") {
-        const item = (first ? "\n" : ",\n") + jsonLine(toJson(message, room.name));
-        first = false;
-        return item;
+    let pending = "";
+    for (const message of batch) {
+      if (format === "json") pending += first ? "\n" : ",\n";
+      first = false;
+      pending += head(message, room.name) + text(message.text);
+      for (let start = SHOWN_TEXT_LIMIT, left = message.more; left > 0;) {
+        await write(pending);
+        const length = Math.min(EXPORT_CHUNK, left);
+        pending = text(store.messageText(message.id, start, length));
+        start += length;
+        left -= length;
       }
-      return (format === "md" ? markdownLine(message) : plainLine(message)) + "\n";
-    });
-    await write(lines.join(""));
+      pending += tail(message) + (format === "json" ? "" : "\n");
+    }
+    await write(pending);
   }
   if (format === "json") await write(first ? "]\n" : "\n]\n");
 }

@@ -9,7 +9,14 @@ import {
   statSync,
 } from "node:fs";
 import { ChatError } from "./errors.ts";
-import { nameKey, normalizeName } from "./names.ts";
+import {
+  checkNewName,
+  nameKey,
+  type NameKind,
+  nameSkeleton,
+  normalizeName,
+  shownName,
+} from "./names.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 import { notPlainFile, WakeSignal } from "./wake.ts";
 
@@ -17,6 +24,13 @@ import { notPlainFile, WakeSignal } from "./wake.ts";
 export const MAX_MESSAGE_LENGTH = 4000;
 /** How many messages a room shows when you join it. */
 export const HISTORY_ON_JOIN = 50;
+/**
+ * Most characters of one message a reader gets. Messages we write are far
+ * shorter; a longer one was planted in the file, and export writes it whole.
+ */
+export const SHOWN_TEXT_LIMIT = 16_384;
+/** Most rooms one list of rooms holds; menus search past it. */
+export const ROOM_LIST_LIMIT = 50;
 
 /** How long a writer waits for another terminal's write to finish. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -41,9 +55,38 @@ export interface Message {
   roomId: number;
   userId: number;
   userName: string;
+  /** The text, or its first {@linkcode SHOWN_TEXT_LIMIT} characters. */
   text: string;
+  /** How many characters of the stored text `text` leaves out (0 for a whole text). */
+  more: number;
   /** Milliseconds since the epoch. */
   sentAt: number;
+}
+
+/**
+ * How fast one account may send messages or create rooms: a burst of `burst`,
+ * then one every `1 / perSecond` seconds.
+ */
+export interface Rate {
+  burst: number;
+  perSecond: number;
+}
+
+/** The limits new databases start with; the file's `settings` table may change them. */
+export const DEFAULT_LIMITS: Readonly<Record<"message" | "room", Rate>> = {
+  message: { burst: 20, perSecond: 5 },
+  room: { burst: 10, perSecond: 1 / 30 },
+};
+
+/** Refused because the account is over its rate; `waitMs` says when to try again. */
+export class RateLimitError extends ChatError {
+  readonly waitMs: number;
+
+  constructor(message: string, waitMs: number) {
+    super(message);
+    this.name = "RateLimitError";
+    this.waitMs = waitMs;
+  }
 }
 
 /** Options for {@linkcode openStore}. */
@@ -60,7 +103,6 @@ export interface StoreOptions {
 // SQLite result codes we turn into user-facing messages.
 const SQLITE_READONLY = 8;
 const SQLITE_CANTOPEN = 14;
-const SQLITE_CONSTRAINT = 19;
 const SQLITE_NOTADB = 26;
 const SQLITE_FULL = 13;
 const SQLITE_CORRUPT = 11;
@@ -236,35 +278,78 @@ export class Store {
     }
   }
 
-  /** Creates an account; the name must be free, ignoring case. */
-  createUser(rawName: string, passwordHash: string): User {
-    const name = normalizeName(rawName, "User name");
+  /** Runs `run` in one immediate transaction: other writers wait for it. */
+  #transaction<T>(run: () => T): T {
     return this.#write(() => {
+      // Prepared, not exec(): only statements' errors carry SQLite's error code.
+      this.#sql("BEGIN IMMEDIATE").run();
       try {
-        const { lastInsertRowid } = this.#sql(
-          "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)",
-        ).run(name, nameKey(name), passwordHash, this.#now());
-        return { id: Number(lastInsertRowid), name };
+        const result = run();
+        this.#sql("COMMIT").run();
+        return result;
       } catch (err) {
-        if (sqliteCode(err) === SQLITE_CONSTRAINT) {
-          throw new ChatError(`The name "${name}" is taken`);
-        }
+        if (this.#db.isTransaction) this.#sql("ROLLBACK").run();
         throw err;
       }
     });
   }
 
-  /** Finds an account by name, ignoring case, with what logging in needs. */
-  findUser(name: string): (User & { passwordHash: string; lockedUntil: number }) | undefined {
+  /**
+   * Refuses a new name that is taken, looks like one that is, or mixes
+   * scripts: `The name "аlice" is too close to "alice"`.
+   */
+  #checkNewName(table: "users" | "rooms", name: string, what: NameKind): void {
+    const taken = this.#sql(
+      `SELECT substr(name, 1, 64) AS name FROM ${table} WHERE name_key = ?`,
+    ).get(nameKey(name));
+    if (taken) {
+      throw new ChatError(
+        what === "User name"
+          ? `The name "${name}" is taken`
+          : `A room named "${shownName(String(taken.name))}" already exists`,
+      );
+    }
+    const alike = this.#sql(
+      `SELECT substr(name, 1, 64) AS name FROM ${table} WHERE skeleton = ? LIMIT 1`,
+    ).get(nameSkeleton(name));
+    if (alike) {
+      throw new ChatError(
+        `The name "${name}" is too close to "${shownName(String(alike.name))}"`,
+      );
+    }
+    checkNewName(name, what);
+  }
+
+  /** Refuses a user name that is invalid, taken or too close to a taken one. */
+  checkNewUserName(rawName: string): string {
+    const name = normalizeName(rawName, "User name");
+    this.#checkNewName("users", name, "User name");
+    return name;
+  }
+
+  /** Creates an account; the name must be free and not look like a taken one. */
+  createUser(rawName: string, passwordHash: string): User {
+    const name = normalizeName(rawName, "User name");
+    return this.#transaction(() => {
+      this.#checkNewName("users", name, "User name");
+      const { lastInsertRowid } = this.#sql(
+        `INSERT INTO users (name, name_key, skeleton, password_hash, created_at)
+         VALUES (?, ?, ?, ?, ?)`,
+      ).run(name, nameKey(name), nameSkeleton(name), passwordHash, this.#now());
+      return { id: Number(lastInsertRowid), name };
+    });
+  }
+
+  /** Finds an account by name, ignoring case, with its password hash. */
+  findUser(name: string): (User & { passwordHash: string }) | undefined {
     const row = this.#sql(
-      "SELECT id, name, password_hash, locked_until FROM users WHERE name_key = ?",
+      "SELECT id, substr(name, 1, 64) AS name, password_hash FROM users WHERE name_key = ?",
     ).get(nameKey(name.trim()));
     if (!row) return undefined;
     return {
       id: Number(row.id),
-      name: String(row.name),
+      name: shownName(String(row.name)),
       passwordHash: String(row.password_hash),
-      lockedUntil: Number(row.locked_until),
     };
   }
 
@@ -274,54 +359,119 @@ export class Store {
   }
 
   /**
-   * Counts a wrong password. From the third in a row on, further tries wait
-   * 1 s, then 2 s, 4 s ... up to a minute. Returns the wait in ms.
+   * How long (ms) before the Unix account `uid` may try another password for
+   * `userId`. Wrong passwords count per Unix account, so another member's
+   * guesses never keep the owner out.
    */
-  recordFailedLogin(userId: number): number {
+  loginWait(userId: number, uid: number): number {
+    const row = this.#sql(
+      "SELECT locked_until FROM login_failures WHERE user_id = ? AND uid = ?",
+    ).get(userId, uid);
+    const wait = Number(row?.locked_until ?? 0) - this.#now();
+    // A planted far-future lock is worth at most the longest wait we set.
+    return Number.isFinite(wait) ? Math.min(Math.max(0, wait), MAX_LOGIN_WAIT_MS) : 0;
+  }
+
+  /**
+   * Counts a wrong password from `uid`. From the third in a row on, further
+   * tries from that Unix account wait 1 s, then 2 s, 4 s ... up to a minute.
+   * Returns the wait in ms.
+   */
+  recordFailedLogin(userId: number, uid: number): number {
     const now = this.#now();
     return this.#write(() => {
       const row = this.#sql(
-        `UPDATE users SET failed_logins = failed_logins + 1,
-           locked_until = CASE WHEN failed_logins + 1 >= 3
-             THEN ? + min(60000, 1000 << min(16, failed_logins + 1 - 3)) ELSE 0 END
-         WHERE id = ? RETURNING locked_until`,
-      ).get(now, userId);
+        `INSERT INTO login_failures (user_id, uid, failures, locked_until) VALUES (?, ?, 1, 0)
+         ON CONFLICT (user_id, uid) DO UPDATE SET failures = min(failures, 64) + 1,
+           locked_until = CASE WHEN failures + 1 >= 3
+             THEN ? + min(?, 1000 << min(16, failures + 1 - 3)) ELSE 0 END
+         RETURNING locked_until`,
+      ).get(userId, uid, now, MAX_LOGIN_WAIT_MS);
       return Math.max(0, Number(row?.locked_until ?? 0) - now);
     });
   }
 
-  /** Forgets wrong passwords after a right one. */
-  resetFailedLogins(userId: number): void {
+  /** Forgets the wrong passwords `uid` typed after a right one. */
+  resetFailedLogins(userId: number, uid: number): void {
     this.#write(() =>
-      this.#sql(
-        "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ? AND failed_logins > 0",
-      )
-        .run(userId)
+      this.#sql("DELETE FROM login_failures WHERE user_id = ? AND uid = ?").run(userId, uid)
     );
   }
 
-  /** Creates a room; the name must be free, ignoring case. */
+  /** The rate limit of `kind` in this database: its settings, else the default. */
+  #rate(kind: "message" | "room"): Rate {
+    const setting = (name: string, fallback: number) => {
+      const value = Number(this.#sql("SELECT value FROM settings WHERE name = ?").get(name)?.value);
+      return Number.isFinite(value) && value > 0 ? value : fallback;
+    };
+    const fallback = DEFAULT_LIMITS[kind];
+    return {
+      burst: setting(`${kind}_burst`, fallback.burst),
+      perSecond: setting(`${kind}s_per_second`, fallback.perSecond),
+    };
+  }
+
+  /**
+   * Changes a rate limit for every client of this database. Run by the
+   * benchmark and the stress tests, which send faster than people do.
+   */
+  setRate(kind: "message" | "room", rate: Rate): void {
+    this.#write(() => {
+      const set = this.#sql(
+        "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      );
+      set.run(`${kind}_burst`, rate.burst);
+      set.run(`${kind}s_per_second`, rate.perSecond);
+    });
+  }
+
+  /**
+   * Takes one token from the account's bucket for `kind` (inside a
+   * transaction), or returns how many ms until one is there.
+   */
+  #spend(userId: number, kind: "message" | "room"): number {
+    const { burst, perSecond } = this.#rate(kind);
+    const now = this.#now();
+    const row = this.#sql(
+      "SELECT tokens, updated_at FROM allowances WHERE user_id = ? AND kind = ?",
+    ).get(userId, kind);
+    let tokens = burst;
+    if (row) {
+      const elapsed = Math.max(0, now - Number(row.updated_at)) / 1000;
+      tokens = Math.min(burst, Number(row.tokens) + elapsed * perSecond);
+      if (!Number.isFinite(tokens)) tokens = burst;
+    }
+    if (tokens < 1) return Math.ceil((1 - tokens) / perSecond * 1000);
+    this.#sql(
+      `INSERT INTO allowances (user_id, kind, tokens, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (user_id, kind) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
+    ).run(userId, kind, tokens - 1, now);
+    return 0;
+  }
+
+  /** Creates a room; the name must be free and not look like a taken one. */
   createRoom(rawName: string, createdBy: number): Room {
     const name = normalizeName(rawName, "Room name");
-    return this.#write(() => {
-      try {
-        const { lastInsertRowid } = this.#sql(
-          "INSERT INTO rooms (name, name_key, created_by, created_at) VALUES (?, ?, ?, ?)",
-        ).run(name, nameKey(name), createdBy, this.#now());
-        return { id: Number(lastInsertRowid), name, lastActivity: null };
-      } catch (err) {
-        if (sqliteCode(err) === SQLITE_CONSTRAINT) {
-          throw new ChatError(`A room named "${name}" already exists`);
-        }
-        throw err;
+    return this.#transaction(() => {
+      this.#checkNewName("rooms", name, "Room name");
+      const wait = this.#spend(createdBy, "room");
+      if (wait > 0) {
+        throw new RateLimitError(
+          `You are creating rooms too fast; wait ${Math.ceil(wait / 1000)} s and try again`,
+          wait,
+        );
       }
+      const { lastInsertRowid } = this.#sql(
+        "INSERT INTO rooms (name, name_key, skeleton, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+      ).run(name, nameKey(name), nameSkeleton(name), createdBy, this.#now());
+      return { id: Number(lastInsertRowid), name, lastActivity: null };
     });
   }
 
   /** Finds a room by name, ignoring case. */
   findRoom(name: string): Room | undefined {
     const row = this.#sql(
-      `SELECT id, name,
+      `SELECT id, ${ROOM_NAME},
          (SELECT sent_at FROM messages WHERE room_id = rooms.id ORDER BY id DESC LIMIT 1) AS last
        FROM rooms WHERE name_key = ?`,
     ).get(nameKey(name.trim()));
@@ -342,34 +492,64 @@ export class Store {
     }
   }
 
-  /** All rooms, the most recently active first. */
-  listRooms(): Room[] {
+  /**
+   * The most recently active rooms (at most `limit`), the most recent first;
+   * with `search`, only rooms whose name holds it, ignoring case.
+   */
+  listRooms(options: { limit?: number; search?: string } = {}): Room[] {
+    const pattern = options.search === undefined
+      ? "%"
+      : `%${nameKey(options.search.trim()).replace(/[\\%_]/g, "\\$&")}%`;
     return this.#sql(
-      `SELECT id, name,
+      `SELECT id, ${ROOM_NAME},
          (SELECT sent_at FROM messages WHERE room_id = rooms.id ORDER BY id DESC LIMIT 1) AS last
-       FROM rooms ORDER BY last IS NULL, last DESC, name_key`,
-    ).all().map(toRoom);
+       FROM rooms WHERE name_key LIKE ? ESCAPE '\\'
+       ORDER BY last IS NULL, last DESC, name_key LIMIT ?`,
+    ).all(pattern, options.limit ?? ROOM_LIST_LIMIT).map(toRoom);
   }
 
-  /** Every room with its message count and last activity, the most recently active first. */
-  roomStats(): (Room & { messages: number })[] {
-    return this.#sql(
-      `SELECT r.id, r.name, count(m.id) AS messages, max(m.sent_at) AS last
+  /** How many rooms there are. */
+  countRooms(): number {
+    return Number(this.#sql("SELECT count(*) AS n FROM rooms").get()?.n);
+  }
+
+  /**
+   * Every room with its message count and last activity, the most recently
+   * active first, one at a time: the list is never held whole.
+   */
+  *roomStats(): Generator<Room & { messages: number }> {
+    // A statement of its own: the iterator keeps it busy until it is done.
+    const rows = this.#db.prepare(
+      `SELECT r.id, substr(r.name, 1, 64) AS name, count(m.id) AS messages, max(m.sent_at) AS last
        FROM rooms r LEFT JOIN messages m ON m.room_id = r.id
        GROUP BY r.id ORDER BY last IS NULL, last DESC, r.name_key`,
-    ).all().map((row) => ({ ...toRoom(row), messages: Number(row.messages) }));
+    ).iterate();
+    for (const row of rows) yield { ...toRoom(row), messages: Number(row.messages) };
   }
 
-  /** Stores a message and returns its id. Empty and over-long texts are refused. */
+  /**
+   * Stores a message and returns its id. Empty, over-long and control-holding
+   * texts are refused, and so is an account over its rate.
+   */
   addMessage(roomId: number, userId: number, text: string): number {
     checkMessage(text);
-    const id = this.#write(() =>
-      Number(
+    const id = this.#transaction(() => {
+      const wait = this.#spend(userId, "message");
+      if (wait > 0) {
+        const { perSecond } = this.#rate("message");
+        throw new RateLimitError(
+          `You are sending too fast (at most ${perSecond} a second); wait ${
+            Math.ceil(wait / 100) / 10
+          } s. Nothing was sent`,
+          wait,
+        );
+      }
+      return Number(
         this.#sql(
           "INSERT INTO messages (room_id, user_id, text, sent_at) VALUES (?, ?, ?, ?)",
         ).run(roomId, userId, text, this.#now()).lastInsertRowid,
-      )
-    );
+      );
+    });
     if (this.path !== ":memory:") this.#wake.ping();
     return id;
   }
@@ -378,7 +558,7 @@ export class Store {
   recentMessages(roomId: number, limit = HISTORY_ON_JOIN): Message[] {
     return this.#sql(
       `SELECT * FROM (
-         SELECT m.id, m.room_id, m.user_id, u.name AS user_name, m.text, m.sent_at
+         SELECT ${MESSAGE_COLUMNS}
          FROM messages m JOIN users u ON u.id = m.user_id
          WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?
        ) ORDER BY id`,
@@ -388,10 +568,20 @@ export class Store {
   /** Messages of a room with an id above `afterId`, oldest first. */
   messagesAfter(roomId: number, afterId: number, limit = 1000): Message[] {
     return this.#sql(
-      `SELECT m.id, m.room_id, m.user_id, u.name AS user_name, m.text, m.sent_at
+      `SELECT ${MESSAGE_COLUMNS}
        FROM messages m JOIN users u ON u.id = m.user_id
        WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`,
     ).all(roomId, afterId, limit).map(toMessage);
+  }
+
+  /**
+   * Up to `length` characters of a message's text from character `start`
+   * (0-based), for writing a long one out piece by piece.
+   */
+  messageText(id: number, start: number, length: number): string {
+    const row = this.#sql("SELECT substr(text, ?, ?) AS text FROM messages WHERE id = ?")
+      .get(start + 1, length, id);
+    return row ? String(row.text) : "";
   }
 
   /** The id of a room's newest message, or 0 when it has none. */
@@ -410,10 +600,20 @@ export class Store {
 
 type Row = Record<string, unknown>;
 
+/** Longest wait for another password try. */
+const MAX_LOGIN_WAIT_MS = 60_000;
+
+// Names are read cut to twice the longest valid one: enough to see that a
+// planted one is too long, never a megabyte of it.
+const ROOM_NAME = "substr(name, 1, 64) AS name";
+const MESSAGE_COLUMNS = `m.id, m.room_id, m.user_id, substr(u.name, 1, 64) AS user_name,
+  substr(m.text, 1, ${SHOWN_TEXT_LIMIT}) AS text,
+  max(0, length(m.text) - ${SHOWN_TEXT_LIMIT}) AS more, m.sent_at`;
+
 function toRoom(row: Row): Room {
   return {
     id: Number(row.id),
-    name: String(row.name),
+    name: shownName(String(row.name)),
     lastActivity: row.last == null ? null : Number(row.last),
   };
 }
@@ -423,8 +623,9 @@ function toMessage(row: Row): Message {
     id: Number(row.id),
     roomId: Number(row.room_id),
     userId: Number(row.user_id),
-    userName: String(row.user_name),
+    userName: shownName(String(row.user_name)),
     text: String(row.text),
+    more: Number(row.more),
     sentAt: Number(row.sent_at),
   };
 }
@@ -518,7 +719,9 @@ function migrate(db: DatabaseSync): void {
   try {
     // Another terminal may have migrated while we waited for the lock.
     for (let version = userVersion(db); version < SCHEMA_VERSION; version++) {
-      db.exec(MIGRATIONS[version]);
+      const migration = MIGRATIONS[version];
+      if (typeof migration === "string") db.exec(migration);
+      else migration(db);
       db.exec(`PRAGMA user_version = ${version + 1}`);
     }
     db.exec("COMMIT");

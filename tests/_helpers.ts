@@ -13,9 +13,32 @@ export function tempDir(): { path: string; [Symbol.dispose](): void } {
   return { path, [Symbol.dispose]: () => Deno.removeSync(path, { recursive: true }) };
 }
 
-/** A store on a new file in `dir`, with a clock the test controls. */
-export function tempStore(dir: string, now = () => Date.UTC(2026, 10, 25, 12)): Store {
-  return openStore(`${dir}/chat.db`, { now });
+/** Rates high enough for tests that send or create faster than people do. */
+export const NO_LIMIT = { burst: 1e9, perSecond: 1e9 };
+
+/**
+ * A store on a new file in `dir`, with a clock the test controls. Its rate
+ * limits are lifted unless `limited`: with a stopped clock, nothing refills.
+ */
+export function tempStore(
+  dir: string,
+  now = () => Date.UTC(2026, 10, 25, 12),
+  { limited = false } = {},
+): Store {
+  const store = openStore(`${dir}/chat.db`, { now });
+  if (!limited) {
+    store.setRate("message", NO_LIMIT);
+    store.setRate("room", NO_LIMIT);
+  }
+  return store;
+}
+
+/** Lifts the rate limits of the database at `path`, for tests that send hundreds of lines. */
+export function liftLimits(path: string): void {
+  const store = openStore(path, { create: false });
+  store.setRate("message", NO_LIMIT);
+  store.setRate("room", NO_LIMIT);
+  store.close();
 }
 
 /** Registers `name` with password `${name}-password` and cheap hashing. */

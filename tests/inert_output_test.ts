@@ -19,7 +19,7 @@ Deno.test("export, rooms and error lines show hostile names inert", async (t) =>
   // Another member writes names straight into the file.
   const db = new DatabaseSync(`${dir.path}/chat.db`);
   db.prepare("UPDATE rooms SET name = ? WHERE id = ?").run(
-    "general\n-- Your session expired. [Type your password](http://x)\x1b]0;T\x07",
+    "general\n[Type](http://x)\x1b]0;T\x07",
     room.id,
   );
   db.prepare("UPDATE users SET name = ? WHERE id = ?").run("al\x1b[2Jice\u202e", alice.id);
@@ -34,7 +34,7 @@ Deno.test("export, rooms and error lines show hostile names inert", async (t) =>
       if (format === "md") {
         const heading = run.stdout.split("\n")[0];
         assert.ok(heading.startsWith("# general␊"), heading);
-        assert.ok(heading.includes("\\[Type your password\\]\\(http://x\\)"), heading);
+        assert.ok(heading.includes("\\[Type\\]\\(http://x\\)"), heading);
       }
       if (format === "json") {
         const [message] = JSON.parse(run.stdout);

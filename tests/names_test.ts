@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { nameKey, normalizeName } from "../lib/names.ts";
+import { isSingleScript, nameKey, nameSkeleton, normalizeName, shownName } from "../lib/names.ts";
 import { assertChatError } from "./_helpers.ts";
 
 Deno.test("normalizeName() accepts letters, digits, _ - . and NFC-normalises", () => {
@@ -31,4 +31,59 @@ Deno.test("nameKey() folds case after NFC", () => {
   assert.equal(nameKey("Alice"), nameKey("ALICE"));
   assert.equal(nameKey("ZO\u00c9"), nameKey("zoe\u0301"));
   assert.notEqual(nameKey("alice"), nameKey("alice2"));
+});
+
+Deno.test("normalizeName() maps fullwidth forms and refuses invisible characters", async (t) => {
+  assert.equal(normalizeName("ａｌｉｃｅ", "User name"), "alice");
+  assert.equal(nameKey("ＡＬＩＣＥ"), "alice");
+  const invisible: [string, string][] = [
+    ["ali\u034fce", "U+034F combining grapheme joiner"],
+    ["alice\ufe00", "a variation selector"],
+    ["al\u200dice", "a zero-width joiner"],
+  ];
+  for (const [name, what] of invisible) {
+    await t.step(what, () => {
+      assertChatError(
+        () => normalizeName(name, "User name"),
+        "User name holds an invisible character",
+      );
+    });
+  }
+});
+
+Deno.test("nameSkeleton() is one for names that look alike", () => {
+  const alice = nameSkeleton("alice");
+  for (const lookalike of ["\u0430lice", "alic\u0435", "ALICE", "ａｌｉｃｅ"]) {
+    assert.equal(nameSkeleton(lookalike), alice, lookalike);
+  }
+  assert.equal(nameSkeleton("g\u0435neral"), nameSkeleton("general"));
+  assert.equal(nameSkeleton("\u0440\u0430\u0443\u0440\u0430l"), nameSkeleton("paypal"));
+  assert.notEqual(nameSkeleton("alice2"), alice);
+  assert.notEqual(nameSkeleton("bob"), alice);
+});
+
+Deno.test("isSingleScript() refuses mixed scripts but not one writing system", () => {
+  for (
+    const name of [
+      "alice",
+      "Zoé_2",
+      "名前",
+      "日本語ひらがなカタカナ",
+      "한국어漢字",
+      "Ελένη",
+      "иван-2",
+    ]
+  ) {
+    assert.ok(isSingleScript(name), name);
+  }
+  for (const name of ["\u0430lice", "abcαβγ", "ivanиван", "aliceひらがな"]) {
+    assert.ok(!isSingleScript(name), name);
+  }
+});
+
+Deno.test("shownName() passes valid names and shows a planted one inert and cut", () => {
+  assert.equal(shownName("alice"), "alice");
+  assert.equal(shownName("x\n-- forged\x1b[2J"), "x␊-- forged␛[2J");
+  const long = shownName("a".repeat(64));
+  assert.equal(long, "a".repeat(32) + "…");
 });

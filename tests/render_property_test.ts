@@ -39,7 +39,15 @@ const hostile = fc.array(
 ).map((parts) => parts.join(""));
 
 function message(userName: string, text: string): Message {
-  return { id: 1, roomId: 1, userId: 1, userName, text, sentAt: Date.UTC(2026, 10, 25, 12) };
+  return {
+    id: 1,
+    roomId: 1,
+    userId: 1,
+    userName,
+    text,
+    more: 0,
+    sentAt: Date.UTC(2026, 10, 25, 12),
+  };
 }
 
 Deno.test("renderBubble() output holds no control characters and fits, for any text", () => {

@@ -8,7 +8,7 @@ import { colorTheme, plainTheme } from "../lib/theme.ts";
 const NOW = Date.UTC(2026, 10, 25, 15, 0);
 
 function message(userName: string, text: string, sentAt = Date.UTC(2026, 10, 25, 14, 2)): Message {
-  return { id: 1, roomId: 1, userId: 1, userName, text, sentAt };
+  return { id: 1, roomId: 1, userId: 1, userName, text, more: 0, sentAt };
 }
 
 function bubble(m: Message, width: number, own = false): string {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { openStore } from "../lib/store.ts";
-import { tempDir } from "./_helpers.ts";
+import { liftLimits, tempDir } from "./_helpers.ts";
 import { runChat, Running } from "./_run.ts";
 
 async function setUp(dir: string) {
@@ -57,6 +57,29 @@ Deno.test("chatroom send: each stdin line, password from stdin, bad lines report
     "chatroom: 1 of 6 lines were not sent",
   ]);
   assert.deepEqual(texts(db, "ops"), ["one", "two", "three"]);
+});
+
+Deno.test("chatroom send: lines over the rate wait their turn, said once, none lost", async () => {
+  using dir = tempDir();
+  const { db, as } = await setUp(dir.path);
+  const lines = Array.from({ length: 30 }, (_, i) => `burst ${i + 1}`);
+  const run = await runChat(["send", "--user", "bot", "--room", "ops"], {
+    env: as("bot"),
+    stdin: lines.join("\n") + "\n",
+  });
+  assert.equal(run.code, 0, run.stderr);
+  // A burst of 20 goes at once; the rest wait for the rate of 5 a second.
+  assert.equal(run.stderr, "chatroom: line 21: over the rate limit; the rest wait their turn\n");
+  assert.deepEqual(texts(db, "ops"), lines);
+  // The limit is per account: alice is not slowed by bot's burst.
+  const other = await runChat(["send", "--user", "alice", "--room", "ops", "hello"], {
+    env: as("alice"),
+  });
+  assert.equal(other.code, 0, other.stderr);
+  const over = await runChat(["send", "--user", "bot", "--room", "ops", "one more"], {
+    env: as("bot"),
+  });
+  assert.equal(over.code, 0, "one token has come back since: " + over.stderr);
 });
 
 Deno.test("chatroom send: a wrong password sends nothing", async () => {
@@ -159,6 +182,7 @@ Deno.test("chatroom export: the whole history as txt, md and json", async () => 
   using dir = tempDir();
   const { db, as } = await setUp(dir.path);
   const sent = Array.from({ length: 1203 }, (_, i) => `message ${i + 1}`);
+  liftLimits(db);
   await runChat(["send", "--user", "bot", "--room", "ops"], {
     env: as("bot"),
     stdin: sent.join("\n") + "\nline\nbreak *bold*\n",

@@ -6,6 +6,9 @@ import { ROOT } from "./_run.ts";
 /** Interpolations allowed in SQL, each with why it cannot carry user text. */
 const ALLOWED = new Map([
   ["${version + 1}", "PRAGMA user_version takes no parameters; version is a loop counter"],
+  ["${table}", 'a table name, typed "users" | "rooms" or from a literal list'],
+  ["${ROOM_NAME}", "a constant column list"],
+  ["${MESSAGE_COLUMNS}", "a constant column list"],
 ]);
 
 const SQL = /\b(SELECT|INSERT|UPDATE|DELETE|PRAGMA|CREATE|ALTER|DROP|REPLACE)\b/;

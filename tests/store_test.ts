@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { logIn } from "../lib/accounts.ts";
-import { MAX_MESSAGE_LENGTH, openStore } from "../lib/store.ts";
+import { MAX_MESSAGE_LENGTH, openStore, RateLimitError } from "../lib/store.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "../lib/schema.ts";
 import {
   assertChatError,
   assertRejectsChatError,
+  NO_LIMIT,
   quickUser,
   tempDir,
   tempStore,
@@ -44,7 +45,7 @@ Deno.test("Store rooms: created once, listed by last activity", async () => {
   const general = store.createRoom("general", alice.id);
   assertChatError(
     () => store.createRoom("GENERAL", alice.id),
-    'A room named "GENERAL" already exists',
+    'A room named "general" already exists',
   );
   assertChatError(() => store.createRoom("bad name", alice.id), "Room name may only hold");
   const lobby = store.findOrCreateRoom("lobby", alice.id);
@@ -146,6 +147,7 @@ Deno.test("openStore() refuses unusable files with one line and leaves them unto
       name: "a truncated database",
       make: (p) => {
         const store = openStore(p);
+        store.setRate("message", NO_LIMIT);
         store.createUser("alice", "hash");
         store.createRoom("general", 1);
         for (let i = 0; i < 2000; i++) store.addMessage(1, 1, `message ${i}`.padEnd(80, "."));
@@ -194,46 +196,77 @@ Deno.test("Two stores on one file see each other's writes", async () => {
   b.close();
 });
 
-Deno.test("logIn() makes tries wait longer after three wrong passwords in a row", async () => {
+Deno.test("logIn() makes one Unix account's tries wait longer after three wrong passwords", async () => {
   using dir = tempDir();
   let clock = 1_000_000;
   const store = tempStore(dir.path, () => clock);
   await quickUser(store, "alice");
-  await assertRejectsChatError(logIn(store, "alice", "wrong 1"), "Wrong password for alice");
-  await assertRejectsChatError(logIn(store, "alice", "wrong 2"), "Wrong password for alice");
+  const GUESSER = 1001;
+  const OWNER = 1000;
+  const guess = (password: string) => logIn(store, "alice", password, GUESSER);
+  await assertRejectsChatError(guess("wrong 1"), "Wrong password for alice");
+  await assertRejectsChatError(guess("wrong 2"), "Wrong password for alice");
   await assertRejectsChatError(
-    logIn(store, "alice", "wrong 3"),
+    guess("wrong 3"),
     "Wrong password for alice; the next try must wait 1 s",
   );
-  // Even the right password waits its turn.
+  // Even the right password waits its turn, from that Unix account.
   await assertRejectsChatError(
-    logIn(store, "alice", "alice-password"),
+    guess("alice-password"),
     "Too many wrong passwords for alice; try again in 1 s",
   );
+  // The owner, on another Unix account, is not kept out.
+  assert.equal((await logIn(store, "alice", "alice-password", OWNER)).name, "alice");
   clock += 1_000;
-  await assertRejectsChatError(logIn(store, "alice", "wrong 4"), "must wait 2 s");
+  await assertRejectsChatError(guess("wrong 4"), "must wait 2 s");
   clock += 2_000;
-  await assertRejectsChatError(logIn(store, "alice", "wrong 5"), "must wait 4 s");
+  await assertRejectsChatError(guess("wrong 5"), "must wait 4 s");
   clock += 4_000;
-  assert.equal((await logIn(store, "alice", "alice-password")).name, "alice");
+  assert.equal((await guess("alice-password")).name, "alice");
   // A right password forgets the wrong ones.
-  await assertRejectsChatError(logIn(store, "alice", "wrong again"), "Wrong password for alice");
-  assert.equal(store.findUser("alice")!.lockedUntil, 0);
+  await assertRejectsChatError(guess("wrong again"), "Wrong password for alice");
+  assert.equal(store.loginWait(store.findUser("alice")!.id, GUESSER), 0);
   store.close();
+});
+
+Deno.test("loginWait() holds a planted far-future lock to the longest wait", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  store.close();
+  const db = new DatabaseSync(`${dir.path}/chat.db`);
+  db.prepare("INSERT INTO login_failures VALUES (?, 7, 1, 9e15)").run(alice.id);
+  db.close();
+  const again = tempStore(dir.path);
+  assert.equal(again.loginWait(alice.id, 7), 60_000);
+  assert.equal(again.loginWait(alice.id, 8), 0);
+  again.close();
 });
 
 Deno.test("openStore() migrates a version 1 database in place", () => {
   using dir = tempDir();
   const path = `${dir.path}/old.db`;
   const db = new DatabaseSync(path);
-  db.exec(MIGRATIONS[0]);
+  db.exec(MIGRATIONS[0] as string);
   db.exec("PRAGMA user_version = 1");
   db.prepare(
     "INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('bob', 'bob', 'h', 1)",
   ).run();
+  db.prepare(
+    "INSERT INTO rooms (name, name_key, created_by, created_at) VALUES ('General', 'general', 1, 1)",
+  ).run();
   db.close();
   const store = openStore(path);
-  assert.equal(store.findUser("bob")?.lockedUntil, 0);
+  assert.equal(store.findUser("bob")?.name, "bob");
+  // The migration gave old names their skeletons: look-alikes are refused.
+  assertChatError(
+    () => store.createUser("b\u043eb", "h"),
+    'The name "b\u043eb" is too close to "bob"',
+  );
+  assertChatError(
+    () => store.createRoom("G\u0435neral", 1),
+    'The name "G\u0435neral" is too close to "General"',
+  );
   store.close();
   const check = new DatabaseSync(path);
   assert.equal(check.prepare("PRAGMA user_version").get()?.user_version, SCHEMA_VERSION);
@@ -279,5 +312,62 @@ Deno.test("Store.addMessage() refuses control characters but tabs and line break
   assert.deepEqual(store.recentMessages(room.id).map((m) => m.text), [
     "tab\there\nand a second line",
   ]);
+  store.close();
+});
+
+Deno.test("Store refuses user and room names too close to a taken one, or mixing scripts", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  store.createRoom("general", alice.id);
+  for (const name of ["\u0430lice", "alic\u0435", "ALICE"]) {
+    assertChatError(() => store.createUser(name, "h"), "");
+  }
+  assertChatError(
+    () => store.createUser("\u0430lice", "h"),
+    'The name "\u0430lice" is too close to "alice"',
+  );
+  assertChatError(() => store.createUser("ａｌｉｃｅ", "h"), 'The name "alice" is taken');
+  assertChatError(
+    () => store.findOrCreateRoom("g\u0435neral", alice.id),
+    'The name "g\u0435neral" is too close to "general"',
+  );
+  assertChatError(
+    () => store.createRoom("dev\u0441hat", alice.id),
+    'Room name "dev\u0441hat" mixes letters of different scripts',
+  );
+  assert.equal(store.countRooms(), 1);
+  // Names in one script of their own are fine, whatever they look like.
+  assert.equal(store.createRoom("общий", alice.id).name, "общий");
+  store.close();
+});
+
+Deno.test("Store limits each account's message and room rate, and no one else's", async () => {
+  using dir = tempDir();
+  let clock = 1_000_000;
+  const store = tempStore(dir.path, () => clock, { limited: true });
+  const alice = await quickUser(store, "alice");
+  const bob = await quickUser(store, "bob");
+  const room = store.createRoom("general", alice.id);
+  for (let i = 0; i < 20; i++) store.addMessage(room.id, alice.id, `burst ${i}`);
+  assert.throws(
+    () => store.addMessage(room.id, alice.id, "one too many"),
+    (err) =>
+      err instanceof RateLimitError && err.waitMs === 200 &&
+      err.message === "You are sending too fast (at most 5 a second); wait 0.2 s. Nothing was sent",
+  );
+  store.addMessage(room.id, bob.id, "bob is not slowed");
+  clock += 200;
+  store.addMessage(room.id, alice.id, "one more, 0.2 s later");
+  assert.equal(store.recentMessages(room.id, 100).length, 22);
+
+  for (let i = 1; i < 10; i++) store.createRoom(`room${i}`, alice.id);
+  assertChatError(
+    () => store.createRoom("room10", alice.id),
+    "You are creating rooms too fast; wait 30 s and try again",
+  );
+  store.createRoom("bobs", bob.id);
+  clock += 30_000;
+  store.createRoom("room10", alice.id);
   store.close();
 });
