@@ -184,3 +184,37 @@ Deno.test({
     assert.equal(stderr.match(/-ping is a FIFO, not chatroom's wake file/g)?.length, 1, stderr);
   },
 });
+
+Deno.test({
+  name: "Another account's wrong passwords slow that account, never lock the owner out",
+  ignore: !isRoot,
+  fn() {
+    using host = setUp();
+    const victim = { CHATROOM_PASSWORD: "victim-password" };
+    assert.equal(host.chat(VICTIM, ["register", "--user", "victim"], victim).code, 0);
+    host.as(VICTIM, `chmod 660 ${host.db}`);
+    const guess = (n: number) =>
+      host.chat(ATTACKER, ["send", "--user", "victim", "--room", "ops", "forged"], {
+        CHATROOM_PASSWORD: `guess ${n}`,
+      });
+    const outcomes = [1, 2, 3, 4, 5, 6].map((n) => guess(n).stderr.trim());
+    assert.deepEqual(outcomes.slice(0, 2), [
+      "chatroom: Wrong password for victim",
+      "chatroom: Wrong password for victim",
+    ]);
+    assert.equal(outcomes[2], "chatroom: Wrong password for victim; the next try must wait 1 s");
+    assert.ok(
+      outcomes.slice(3).some((line) => line.startsWith("chatroom: Too many wrong passwords")),
+      `the guesser is slowed: ${outcomes.join(" | ")}`,
+    );
+    // Six tries out of six, the owner gets in at once.
+    for (let i = 0; i < 6; i++) {
+      const own = host.chat(
+        VICTIM,
+        ["send", "--user", "victim", "--room", "ops", `mine ${i}`],
+        victim,
+      );
+      assert.equal(own.code, 0, own.stderr);
+    }
+  },
+});
