@@ -146,6 +146,7 @@ class App {
 
   async interactive(path: string, invocation: Invocation, envPassword?: string): Promise<void> {
     const store = openStore(path);
+    const stopSignals = this.#terminal.exitOnSignals();
     // Deno clears the terminal's current line while it loads the worker (see
     // Follower.ready), so the worker starts between prompts, never under one.
     // The first menu comes before it: that is what makes start-up quick.
@@ -218,6 +219,7 @@ class App {
         room = undefined;
       }
     } finally {
+      stopSignals();
       follower?.close();
       store.close();
     }

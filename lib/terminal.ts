@@ -69,10 +69,16 @@ export class Terminal {
     });
     reader.on("history", (history: string[]) => this.#history = history);
     reader.on("SIGINT", () => reader.close());
+    // At the end of input (a closed window) readline hands over the half-typed
+    // line as if Enter had been pressed; it was not, so it is dropped.
+    let ended = false;
+    const onEnd = () => ended = true;
+    this.input.prependListener("end", onEnd);
     this.#reader = reader;
     try {
       reader.prompt();
       for await (const line of reader) {
+        if (ended) break;
         this.#wipeSubmitted(prompt, line);
         yield line;
         reader.prompt();
@@ -80,8 +86,40 @@ export class Terminal {
         this.#pendingDraft = "";
       }
     } finally {
+      this.input.off("end", onEnd);
       this.#reader = undefined;
       reader.close();
+    }
+  }
+
+  /**
+   * Until the returned function is called, SIGTERM and SIGHUP (a closed
+   * window) end the program with the terminal as the shell needs it: line mode
+   * and echo back, the cursor shown, on a line of its own. A half-typed line
+   * is never sent on the way out.
+   */
+  exitOnSignals(): () => void {
+    const listeners = (["SIGTERM", "SIGHUP"] as const).map((signal) => {
+      const listener = () => {
+        this.restore();
+        Deno.exit(128 + (signal === "SIGTERM" ? 15 : 1));
+      };
+      Deno.addSignalListener(signal, listener);
+      return () => Deno.removeSignalListener(signal, listener);
+    });
+    return () => listeners.forEach((remove) => remove());
+  }
+
+  /** Gives the terminal back as the shell left it: cooked mode, echo, a visible cursor. */
+  restore(): void {
+    if (!this.interactive) return;
+    try {
+      this.input.setRawMode(false);
+      // Show the cursor (menus hide it), and leave the line the cursor is on
+      // with what is below it cleared (a menu's hints), for the shell's prompt.
+      this.output.write("\x1b[?25h\n\x1b[J");
+    } catch {
+      // The terminal is gone (the window was closed): nothing to give back.
     }
   }
 

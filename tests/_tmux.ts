@@ -26,10 +26,17 @@ export class Screen implements AsyncDisposable {
     this.name = name;
   }
 
-  /** Starts the program in a new terminal. When it exits, "[exit N]" is printed. */
-  static async start(args: string[], env: Record<string, string>): Promise<Screen> {
+  /**
+   * Starts the program in a new terminal. When it exits, "[exit N]" is
+   * printed, then what the shell command `after` prints. `before` runs first.
+   */
+  static async start(
+    args: string[],
+    env: Record<string, string>,
+    { before = "", after = "" } = {},
+  ): Promise<Screen> {
     const name = `s${++sessions}`;
-    const command = [...CHAT, ...args].map(shellQuote).join(" ");
+    const command = before + [...CHAT, ...args].map(shellQuote).join(" ");
     const vars = Object.entries({ TERM: "xterm-256color", ...env })
       .flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     await tmux(
@@ -44,7 +51,7 @@ export class Screen implements AsyncDisposable {
       "-c",
       ROOT,
       ...vars,
-      `${command}; echo "[exit $?]"; sleep 600`,
+      `${command}; echo "[exit $?]"; ${after} sleep 600`,
     );
     return new Screen(name);
   }
@@ -111,6 +118,28 @@ export class Screen implements AsyncDisposable {
   async cursorLine(): Promise<string> {
     const { y } = await this.cursor();
     return (await this.text()).split("\n")[y];
+  }
+
+  /** Sends `signal` to the program (not to the shell or `deno task` around it). */
+  async signal(signal: Deno.Signal): Promise<void> {
+    Deno.kill(await this.programPid(), signal);
+  }
+
+  /** The process id of the program (`deno run`, under the shell and `deno task`). */
+  async programPid(): Promise<number> {
+    const children = async (pid: string) =>
+      new TextDecoder().decode(
+        (await new Deno.Command("pgrep", { args: ["-P", pid], stdout: "piped" }).output()).stdout,
+      ).trim();
+    const shell = await this.format("pane_pid");
+    const program = await children(await children(shell)); // shell > deno task > deno run
+    if (!/^\d+$/.test(program)) throw new Error(`no single program under ${shell}: ${program}`);
+    return Number(program);
+  }
+
+  /** Closes the terminal, as closing its window does. */
+  async close(): Promise<void> {
+    await tmux("kill-session", "-t", this.name);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -197,3 +197,64 @@ Deno.test("history survives a restart; wrong passwords and taken names are refus
   await choose(again, "Quit", 2);
   await again.waitFor("[exit 0]");
 });
+
+Deno.test("SIGTERM and SIGHUP give the terminal back; a half-typed line is never sent", async (t) => {
+  using dir = tempDir();
+  const db = `${dir.path}/chat.db`;
+  await registerByScript(db, "alice");
+  const ttyModes = `stty -a | grep -o -- '-\\?icanon\\|-\\?echo ' | tr '\\n' ' '; echo;`;
+  for (const signal of ["SIGTERM", "SIGHUP"] as const) {
+    await t.step(`${signal} at the password prompt`, async () => {
+      await using screen = await Screen.start(["--user", "alice"], { CHATROOM_DB: db }, {
+        after: ttyModes,
+      });
+      await screen.waitFor("Password for alice");
+      await screen.type("half a passw"); // the prompt has the terminal in raw mode
+      await screen.signal(signal);
+      const exitCode = signal === "SIGTERM" ? 143 : 129;
+      const shown = await screen.waitFor(new RegExp(`\\[exit ${exitCode}\\]\\n.*echo`));
+      assert.match(shown, /\[exit \d+\]\nicanon echo/, "line mode and echo are back");
+    });
+  }
+  await t.step("SIGTERM in the chat view", async () => {
+    await using screen = await Screen.start(["--user", "alice", "--room", "general"], {
+      CHATROOM_DB: db,
+      CHATROOM_PASSWORD: "alice-password",
+    }, { after: ttyModes });
+    await screen.waitFor(PROMPT("general"));
+    await screen.type("a draft");
+    await screen.signal("SIGTERM");
+    const shown = await screen.waitFor(/\[exit 143\]\n.*echo/);
+    assert.match(shown, /general › a draft\n\[exit 143\]\nicanon echo/, "the shell starts a line");
+  });
+  await t.step("a closed window, with SIGHUP ignored so the input just ends", async () => {
+    const screen = await Screen.start(["--user", "alice", "--room", "general"], {
+      CHATROOM_DB: db,
+      CHATROOM_PASSWORD: "alice-password",
+    }, { before: "trap '' HUP; " });
+    await screen.waitFor(PROMPT("general"));
+    await screen.type("half typed");
+    await screen.press("C-d");
+    await screen.waitFor("general › half typed");
+    const pid = await screen.programPid();
+    await screen.close();
+    const deadline = Date.now() + 20_000;
+    while (exists(`/proc/${pid}`)) {
+      if (Date.now() > deadline) throw new Error("the program outlived its window");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const store = openStore(db);
+    const general = store.findRoom("general");
+    assert.deepEqual(general ? store.recentMessages(general.id).map((m) => m.text) : [], []);
+    store.close();
+  });
+});
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
