@@ -198,6 +198,27 @@ Deno.test("history survives a restart; wrong passwords and taken names are refus
   await again.waitFor("[exit 0]");
 });
 
+Deno.test("over the rate limit, the refusal is one line and the text stays in the input line", async () => {
+  using dir = tempDir();
+  const db = `${dir.path}/chat.db`;
+  await registerByScript(db, "alice");
+  const store = openStore(db);
+  store.setRate("message", { burst: 2, perSecond: 0.01 }); // the third waits 100 s
+  store.close();
+  await using screen = await inRoom(db, "alice", "general");
+  await screen.waitFor(PROMPT("general"));
+  await screen.line("one");
+  await screen.waitFor(bubbleLine("one"));
+  await screen.line("two");
+  await screen.waitFor(bubbleLine("two"));
+  await screen.line("three");
+  await screen.waitFor(
+    "You are sending too fast (at most 0.01 a second); wait 100 s. Nothing was sent",
+  );
+  await screen.waitFor(`${PROMPT("general")} three`);
+  assert.equal(await screen.cursorLine(), `${PROMPT("general")} three`);
+});
+
 Deno.test("SIGTERM and SIGHUP give the terminal back; a half-typed line is never sent", async (t) => {
   using dir = tempDir();
   const db = `${dir.path}/chat.db`;
