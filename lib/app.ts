@@ -173,6 +173,7 @@ class App {
         ? store.findOrCreateRoom(invocation.room, user.id)
         : undefined;
       let search: string | undefined; // what the room menu is narrowed to
+      let history: string[] = []; // the logged-in account's input history
       for (;;) {
         if (!user) {
           const choice = await this.#menus.start();
@@ -202,6 +203,7 @@ class App {
           if (choice === "logout") {
             this.#notice(`Logged out ${user.name}`);
             user = undefined;
+            history = []; // the next account does not see this one's lines
             continue;
           }
           room = choice === "create" ? await this.#createRoomFlow(store, user) : choice.join;
@@ -214,6 +216,7 @@ class App {
           follower: await live(),
           theme: this.#theme,
           now: Date.now,
+          history,
         }, room);
         if (next === "quit") return;
         room = undefined;

@@ -1,12 +1,21 @@
+// The chat view's runner: it turns keys, resizes and the worker's batches into
+// events for `update`, and performs the effects (draw, store, follow).
+import {
+  type ChatEffect,
+  type ChatEvent,
+  type ChatState,
+  initialState,
+  update,
+} from "./chat_model.ts";
+import { inputView, renderShown } from "./chat_view.ts";
 import { runCommand } from "./commands.ts";
+import { ChatError } from "./errors.ts";
 import type { Follower } from "./follower.ts";
-import { parseInput } from "./input.ts";
-import { renderBubble, renderNotice } from "./render.ts";
+import { KeyReader } from "./keys.ts";
 import { inert } from "./sanitize.ts";
-import type { Message, Room, Store, User } from "./store.ts";
+import type { Room, Store, User } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
 import type { Theme } from "./theme.ts";
-import { ChatError } from "./errors.ts";
 
 /** Everything the chat view works with, for one logged-in user. */
 export interface ChatSession {
@@ -16,6 +25,8 @@ export interface ChatSession {
   follower: Follower;
   theme: Theme;
   now: () => number;
+  /** The account's input history, kept across rooms; the caller clears it at log-out. */
+  history: string[];
 }
 
 function promptFor(room: Room): string {
@@ -23,84 +34,126 @@ function promptFor(room: Room): string {
 }
 
 /**
- * The chat view: shows the room's recent history, then live messages from
- * the watch worker above the input line, and sends what the user types.
- * `/join` switches rooms in place. Resolves with what the user asked for next.
+ * The chat view: shows the room's recent history, then live messages from the
+ * watch worker above the input line, and sends what the user types. `/join`
+ * switches rooms in place. Resolves with what the user asked for next.
  */
-export async function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"> {
+export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"> {
   const { store, user, terminal, follower, theme, now } = session;
-  let current = room;
-  let lastShown = 0;
+  let state: ChatState = initialState(room, session.history);
+  const keys = new KeyReader();
 
-  const notice = (text: string) =>
-    terminal.print(renderNotice(text, theme.notice, terminal.columns));
-  // An error is one line: a line break in a name it quotes cannot forge another.
-  const error = (text: string) =>
-    terminal.print(renderNotice(inert(text), theme.error, terminal.columns));
-  // The follower passes on only batches for the latest follow, so none from a room we left.
-  const show = (_roomId: number, messages: Message[]) => {
-    const bubbles: string[] = [];
-    for (const message of messages) {
-      if (message.id <= lastShown) continue;
-      lastShown = message.id;
-      bubbles.push(renderBubble(message, {
-        width: terminal.columns,
-        own: message.userId === user.id,
-        theme,
-        now: now(),
-      }));
-    }
-    // One print per batch: the prompt and draft are redrawn once, not per bubble.
-    if (bubbles.length > 0) terminal.print(bubbles.join("\n"));
-  };
-  const enter = (next: Room) => {
-    current = next;
-    lastShown = 0;
-    notice(`You are in ${inert(next.name)}. /help lists the commands; q leaves the room.`);
-    show(next.id, store.recentMessages(next.id));
-    follower.follow(next.id, lastShown);
-    terminal.setPrompt(promptFor(next));
-  };
+  return new Promise((resolve) => {
+    let done = false;
+    const options = () => ({ width: terminal.columns, theme, now: now(), userId: user.id });
+    const view = () => inputView(promptFor(state.room), state.draft, terminal.columns);
 
-  follower.handlers = { onMessages: show, onError: error };
-  enter(room);
-  try {
-    for await (const line of terminal.lines(promptFor(current))) {
-      const input = parseInput(line);
-      if (input.kind === "empty") continue;
-      if (input.kind === "text") {
-        try {
-          store.addMessage(current.id, user.id, input.text);
-          follower.poll();
-        } catch (err) {
-          if (!(err instanceof ChatError)) throw err;
-          error(err.message);
-          terminal.restoreDraft(input.text);
+    const finish = (how: "leave" | "quit") => {
+      if (done) return;
+      done = true;
+      terminal.leaveInput();
+      stopKeys();
+      follower.unfollow();
+      follower.handlers = undefined;
+      session.history.splice(0, session.history.length, ...state.history);
+      resolve(how);
+    };
+
+    /** Runs events through `update` and performs the effects, drawing once at the end. */
+    const dispatch = (...events: ChatEvent[]) => {
+      let above = "";
+      let redraw = false;
+      const queue = [...events];
+      for (let event = queue.shift(); event && !done; event = queue.shift()) {
+        let effects: ChatEffect[];
+        [state, effects] = update(state, event);
+        for (const effect of effects) {
+          switch (effect.kind) {
+            case "show":
+              for (const item of effect.items) {
+                above += (above ? "\n" : "") + renderShown(item, options());
+              }
+              break;
+            case "redraw":
+              redraw = true;
+              break;
+            case "send":
+              try {
+                store.addMessage(effect.roomId, user.id, effect.text);
+                follower.poll();
+              } catch (err) {
+                if (!(err instanceof ChatError)) throw err;
+                queue.push({ kind: "refused", text: effect.text, reason: err.message });
+              }
+              break;
+            case "command": {
+              const { events, exit } = perform(effect.name, effect.args);
+              if (exit) {
+                if (above) terminal.drawInput(view(), above);
+                finish(exit);
+                return;
+              }
+              queue.push(...events);
+              break;
+            }
+            case "follow":
+              follower.follow(effect.roomId, effect.afterId);
+              break;
+            case "leave":
+            case "quit":
+              if (above) terminal.drawInput(view(), above);
+              finish(effect.kind);
+              return;
+          }
         }
-        continue;
       }
-      const context = { store, user, room: current, now: now() };
-      for (const effect of runCommand(input.name, input.args, context)) {
+      if (done) return;
+      if (redraw) {
+        // What is on screen was laid out for another width: draw what fits, anew.
+        const lines = state.shown.map((item) => renderShown(item, options())).join("\n")
+          .split("\n");
+        const room = Math.max(0, terminal.rows - view().rows.length);
+        terminal.redraw(lines.slice(Math.max(0, lines.length - room)).join("\n"), view());
+      } else {
+        terminal.drawInput(view(), above);
+      }
+    };
+
+    /** A slash command's effects, as events, or the way out it asks for. */
+    const perform = (name: string, args: string) => {
+      const events: ChatEvent[] = [];
+      const context = { store, user, room: state.room, now: now() };
+      for (const effect of runCommand(name, args, context)) {
         switch (effect.kind) {
           case "notice":
-            notice(effect.text);
-            break;
           case "error":
-            error(effect.text);
+            events.push(effect);
             break;
           case "join":
-            enter(effect.room);
+            events.push({
+              kind: "joined",
+              room: effect.room,
+              history: store.recentMessages(effect.room.id),
+            });
             break;
           case "leave":
-            return "leave";
           case "quit":
-            return "quit";
+            return { events, exit: effect.kind };
         }
       }
-    }
-    return "quit"; // Ctrl-C or Ctrl-D
-  } finally {
-    follower.unfollow();
-    follower.handlers = undefined;
-  }
+      return { events, exit: undefined };
+    };
+
+    const stopKeys = terminal.readKeys(
+      (chunk) =>
+        dispatch(...keys.feed(chunk).map((key) => ({ kind: "key" as const, key, now: now() }))),
+      () => dispatch({ kind: "resize" }),
+      () => finish("quit"), // what was typed is never sent on the way out
+    );
+    follower.handlers = {
+      onMessages: (roomId, messages) => dispatch({ kind: "messages", roomId, messages }),
+      onError: (text) => dispatch({ kind: "error", text }),
+    };
+    dispatch({ kind: "joined", room, history: store.recentMessages(room.id) });
+  });
 }

@@ -1,26 +1,18 @@
 import process from "node:process";
-import {
-  clearScreenDown,
-  createInterface,
-  cursorTo,
-  emitKeypressEvents,
-  type Interface,
-  moveCursor,
-} from "node:readline";
-import stringWidth from "string-width";
+import { emitKeypressEvents } from "node:readline";
+
+const BRACKETED_PASTE_ON = "\x1b[?2004h";
+const BRACKETED_PASTE_OFF = "\x1b[?2004l";
 
 /**
- * The one module that writes to the terminal. While a line is being read,
- * anything printed goes above the input line and the prompt and draft are
- * redrawn with the cursor where it was, so incoming messages never disturb
+ * The one module that writes to the terminal. In the chat view, anything
+ * printed goes above the input area and the prompt and draft are redrawn with
+ * the cursor where it was, in one write, so incoming messages never disturb
  * what the user is typing.
  */
 export class Terminal {
   readonly input: NodeJS.ReadStream;
   readonly output: NodeJS.WriteStream;
-  #reader: Interface | undefined;
-  #history: string[] = [];
-  #pendingDraft = "";
 
   constructor(input = process.stdin, output = process.stdout) {
     this.input = input;
@@ -37,59 +29,9 @@ export class Terminal {
     return this.output.columns || 80;
   }
 
-  /** Prints a block of text; above the prompt and draft when a line is being read. */
+  /** Prints a block of text (outside the chat view: a notice between menus). */
   print(text: string): void {
-    const reader = this.#reader;
-    if (!reader) {
-      this.output.write(text + "\n");
-      return;
-    }
-    const { rows } = reader.getCursorPos();
-    moveCursor(this.output, 0, -rows);
-    cursorTo(this.output, 0);
-    clearScreenDown(this.output);
     this.output.write(text + "\n");
-    reader.prompt(true);
-  }
-
-  /**
-   * Reads lines with `prompt` until the user presses Ctrl-C or Ctrl-D, or the
-   * loop stops. Each submitted line is wiped from the screen (the chat shows
-   * it again as a bubble); up and down recall earlier lines, across calls.
-   */
-  async *lines(prompt: string): AsyncGenerator<string> {
-    const reader = createInterface({
-      input: this.input,
-      output: this.output,
-      prompt,
-      terminal: this.interactive,
-      history: this.#history,
-      historySize: 500,
-      removeHistoryDuplicates: true,
-    });
-    reader.on("history", (history: string[]) => this.#history = history);
-    reader.on("SIGINT", () => reader.close());
-    // At the end of input (a closed window) readline hands over the half-typed
-    // line as if Enter had been pressed; it was not, so it is dropped.
-    let ended = false;
-    const onEnd = () => ended = true;
-    this.input.prependListener("end", onEnd);
-    this.#reader = reader;
-    try {
-      reader.prompt();
-      for await (const line of reader) {
-        if (ended) break;
-        this.#wipeSubmitted(prompt, line);
-        yield line;
-        reader.prompt();
-        if (this.#pendingDraft) reader.write(this.#pendingDraft);
-        this.#pendingDraft = "";
-      }
-    } finally {
-      this.input.off("end", onEnd);
-      this.#reader = undefined;
-      reader.close();
-    }
   }
 
   /**
@@ -117,28 +59,95 @@ export class Terminal {
       this.input.setRawMode(false);
       // Show the cursor (menus hide it), and leave the line the cursor is on
       // with what is below it cleared (a menu's hints), for the shell's prompt.
-      this.output.write("\x1b[?25h\n\x1b[J");
+      this.output.write(BRACKETED_PASTE_OFF + "\x1b[?25h\n\x1b[J");
     } catch {
       // The terminal is gone (the window was closed): nothing to give back.
     }
   }
 
-  /** Puts text back into the draft, e.g. a message that could not be sent. */
-  restoreDraft(text: string): void {
-    this.#pendingDraft = text;
+  /** Terminal height in rows. */
+  get rows(): number {
+    return this.output.rows || 24;
   }
 
-  /** Changes the prompt of the line being read. */
-  setPrompt(prompt: string): void {
-    this.#reader?.setPrompt(prompt);
+  /**
+   * Reads keys in raw mode, with bracketed paste, until the returned function
+   * is called: `onInput` gets each chunk as the terminal sent it, `onResize`
+   * is called when the window changes size, `onEnd` when input ends. Line
+   * mode, echo and plain paste come back on stop.
+   */
+  readKeys(
+    onInput: (chunk: string) => void,
+    onResize: () => void,
+    onEnd: () => void,
+  ): () => void {
+    const onData = (chunk: Buffer | string) => onInput(String(chunk));
+    this.input.setRawMode(true);
+    this.input.setEncoding("utf8");
+    this.input.on("data", onData);
+    this.input.once("end", onEnd); // the terminal is gone (a closed window)
+    this.input.once("error", onEnd);
+    this.input.resume();
+    this.output.on("resize", onResize);
+    this.output.write(BRACKETED_PASTE_ON);
+    this.#inputArea = { rows: 1, cursorRow: 0 };
+    return () => {
+      this.output.write(BRACKETED_PASTE_OFF);
+      this.output.off("resize", onResize);
+      this.input.off("data", onData);
+      this.input.off("end", onEnd);
+      this.input.off("error", onEnd);
+      this.input.pause();
+      this.input.setRawMode(false);
+      this.#inputArea = undefined;
+    };
   }
 
-  #wipeSubmitted(prompt: string, line: string): void {
-    if (!this.interactive) return;
-    const rows = Math.ceil(Math.max(1, stringWidth(prompt + line)) / this.columns);
-    moveCursor(this.output, 0, -rows);
-    cursorTo(this.output, 0);
-    clearScreenDown(this.output);
+  /** Where the input area drawn last is: how many rows, and the cursor's row in it. */
+  #inputArea: { rows: number; cursorRow: number } | undefined;
+
+  /** Moves to the first row of the input area and clears from there down. */
+  #clearInputArea(): string {
+    const area = this.#inputArea;
+    if (!area) return "";
+    return (area.cursorRow > 0 ? `\x1b[${area.cursorRow}A` : "") + "\r\x1b[J";
+  }
+
+  #inputText(view: { rows: string[]; cursorRow: number; cursorColumn: number }): string {
+    this.#inputArea = { rows: view.rows.length, cursorRow: view.cursorRow };
+    const up = view.rows.length - 1 - view.cursorRow;
+    return view.rows.join("\r\n") + (up > 0 ? `\x1b[${up}A` : "") + "\r" +
+      (view.cursorColumn > 0 ? `\x1b[${view.cursorColumn}C` : "");
+  }
+
+  /**
+   * Prints `text` above the input area (when `text` is not empty) and draws
+   * the input area, in one write.
+   */
+  drawInput(
+    view: { rows: string[]; cursorRow: number; cursorColumn: number },
+    above = "",
+  ): void {
+    const printed = above ? above.replaceAll("\n", "\r\n") + "\r\n" : "";
+    this.output.write(this.#clearInputArea() + printed + this.#inputText(view));
+  }
+
+  /**
+   * Clears the screen and draws `screen` (the last rows of what was shown, at
+   * the current width) and the input area, in one write. Used after a resize,
+   * when what the terminal shows was laid out for another width.
+   */
+  redraw(screen: string, view: { rows: string[]; cursorRow: number; cursorColumn: number }): void {
+    const printed = screen ? screen.replaceAll("\n", "\r\n") + "\r\n" : "";
+    this.output.write("\x1b[H\x1b[2J" + printed + this.#inputText(view));
+  }
+
+  /** Leaves the input area: the cursor goes to a fresh line below it. */
+  leaveInput(): void {
+    const area = this.#inputArea;
+    if (!area) return;
+    const down = area.rows - 1 - area.cursorRow;
+    this.output.write((down > 0 ? `\x1b[${down}B` : "") + "\r\n");
   }
 
   /**

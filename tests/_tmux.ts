@@ -73,6 +73,23 @@ export class Screen implements AsyncDisposable {
     await tmux("send-keys", "-t", this.name, ...keys);
   }
 
+  /** Pastes `text` the way a terminal does, inside bracketed-paste markers when the program asks. */
+  async paste(text: string): Promise<void> {
+    const file = Deno.makeTempFileSync();
+    try {
+      Deno.writeTextFileSync(file, text);
+      await tmux("load-buffer", "-b", "test-paste", file);
+      await tmux("paste-buffer", "-p", "-d", "-b", "test-paste", "-t", this.name);
+    } finally {
+      Deno.removeSync(file);
+    }
+  }
+
+  /** Resizes the terminal. */
+  async resize(columns: number, rows: number): Promise<void> {
+    await tmux("resize-window", "-t", this.name, "-x", String(columns), "-y", String(rows));
+  }
+
   /** Types a line and presses Enter. */
   async line(text: string): Promise<void> {
     await this.type(text);

@@ -198,6 +198,45 @@ Deno.test("history survives a restart; wrong passwords and taken names are refus
   await again.waitFor("[exit 0]");
 });
 
+Deno.test("a pasted block is one draft, sent as one bubble on Enter; a resize keeps bubbles whole", async () => {
+  using dir = tempDir();
+  const db = `${dir.path}/chat.db`;
+  await registerByScript(db, "alice");
+  await registerByScript(db, "bob");
+  await using a = await inRoom(db, "alice", "general");
+  await a.waitFor(PROMPT("general"));
+  await a.paste("line one\nq\nline three");
+  await a.waitFor("line three");
+  await a.type("X");
+  await a.waitFor("line threeX");
+  assert.equal(count(await a.text(), "Pick a room"), 0, "the q line did not leave the room");
+  await a.press("Enter");
+  const sent = await a.waitFor(bubbleLine("line threeX"));
+  assert.match(sent, /│ line one +│\n.*│ q +│\n.*│ line threeX +│/);
+
+  // A draft that wraps over three rows, then the window narrows and a message arrives.
+  await a.type("word ".repeat(35).trim());
+  await a.resize(40, 30);
+  await a.waitFor(/general › word word/);
+  const sender = await runChat(["send", "--user", "bob", "--room", "general", "after the resize"], {
+    env: { CHATROOM_DB: db, CHATROOM_PASSWORD: "bob-password" },
+  });
+  assert.equal(sender.code, 0, sender.stderr);
+  const screen = await a.waitFor(bubbleLine("after the resize"));
+  const rows = screen.split("\n");
+  const top = rows.findIndex((row) => row.startsWith("╭─ bob"));
+  assert.match(rows[top + 2], /^╰─+╯$/, "the bubble keeps its bottom border");
+  for (const row of rows) assert.ok([...row].length <= 40, `fits 40 columns: ${row}`);
+  await a.press("C-c");
+  await a.waitFor(/general ›$/m);
+  await a.press("C-c");
+  await a.waitFor("Press Ctrl-C again to quit");
+  await a.press("C-c");
+  await a.waitFor("[exit 0]");
+  const after = await a.text();
+  assert.match(after, /\n\[exit 0\]/, "the shell starts on a line of its own");
+});
+
 Deno.test("over the rate limit, the refusal is one line and the text stays in the input line", async () => {
   using dir = tempDir();
   const db = `${dir.path}/chat.db`;

@@ -1,0 +1,202 @@
+// The chat view as one model: every keystroke, paste, resize and batch from the
+// worker is an event; `update` returns the next state and the effects the
+// runner performs (print, send, run a command). Pure, so it is tested without
+// a terminal.
+import { type Draft, editDraft, EMPTY_DRAFT, insert } from "./draft.ts";
+import { parseInput } from "./input.ts";
+import type { KeyEvent } from "./keys.ts";
+import type { Message, Room } from "./store.ts";
+
+/** Something shown above the input line, kept so that a resize can draw it again. */
+export type Shown =
+  | { kind: "message"; message: Message }
+  | { kind: "notice"; text: string }
+  | { kind: "error"; text: string };
+
+/** How many shown items are kept for redrawing after a resize. */
+export const SHOWN_KEPT = 200;
+/** How long a first Ctrl-C on an empty line waits for the second. */
+export const QUIT_WINDOW_MS = 2000;
+/** Most lines kept in the input history. */
+const HISTORY_KEPT = 500;
+
+/** Everything the chat view knows. */
+export interface ChatState {
+  readonly room: Room;
+  readonly draft: Draft;
+  /** The newest message id shown in this room: batches never show one twice. */
+  readonly lastShown: number;
+  readonly shown: readonly Shown[];
+  /** Lines sent or run, oldest first; the account's, cleared at log-out. */
+  readonly history: readonly string[];
+  /** Where Up/Down is in `history`, and the draft from before browsing. */
+  readonly browsing?: { index: number; saved: Draft };
+  /** Until when a second Ctrl-C quits. */
+  readonly quitArmedUntil: number;
+}
+
+/** What happens to the chat view. */
+export type ChatEvent =
+  | { kind: "key"; key: KeyEvent; now: number }
+  | { kind: "messages"; roomId: number; messages: readonly Message[] }
+  | { kind: "notice"; text: string }
+  | { kind: "error"; text: string }
+  /** The store refused a message: the text goes back into the input line. */
+  | { kind: "refused"; text: string; reason: string }
+  | { kind: "joined"; room: Room; history: readonly Message[] }
+  | { kind: "resize" };
+
+/** What the runner does for the chat view. */
+export type ChatEffect =
+  | { kind: "show"; items: readonly Shown[] }
+  | { kind: "redraw" }
+  | { kind: "send"; roomId: number; text: string }
+  | { kind: "command"; name: string; args: string }
+  | { kind: "follow"; roomId: number; afterId: number }
+  | { kind: "leave" }
+  | { kind: "quit" };
+
+/**
+ * The state on entering `room`, with the account's input history.
+ *
+ * @example
+ * ```ts
+ * const state = initialState(room, []);
+ * ```
+ */
+export function initialState(room: Room, history: readonly string[]): ChatState {
+  return { room, draft: EMPTY_DRAFT, lastShown: 0, shown: [], history, quitArmedUntil: 0 };
+}
+
+function keep(shown: readonly Shown[], items: readonly Shown[]): readonly Shown[] {
+  const all = [...shown, ...items];
+  return all.length > SHOWN_KEPT ? all.slice(all.length - SHOWN_KEPT) : all;
+}
+
+function show(state: ChatState, items: Shown[]): [ChatState, ChatEffect[]] {
+  if (items.length === 0) return [state, []];
+  return [{ ...state, shown: keep(state.shown, items) }, [{ kind: "show", items }]];
+}
+
+/** New messages of the current room, each once; a late batch from a room left is dropped. */
+function messages(
+  state: ChatState,
+  roomId: number,
+  batch: readonly Message[],
+): [ChatState, ChatEffect[]] {
+  if (roomId !== state.room.id) return [state, []];
+  let lastShown = state.lastShown;
+  const items: Shown[] = [];
+  for (const message of batch) {
+    if (message.id <= lastShown) continue;
+    lastShown = message.id;
+    items.push({ kind: "message", message });
+  }
+  return show({ ...state, lastShown }, items);
+}
+
+function remember(history: readonly string[], line: string): readonly string[] {
+  if (history.at(-1) === line) return history;
+  const next = [...history, line];
+  return next.length > HISTORY_KEPT ? next.slice(next.length - HISTORY_KEPT) : next;
+}
+
+/** Enter: a line is sent or run; a draft with line breaks is always sent as text. */
+function submit(state: ChatState): [ChatState, ChatEffect[]] {
+  const text = state.draft.text;
+  const input = text.includes("\n") ? { kind: "text" as const, text } : parseInput(text);
+  if (input.kind === "empty") return [{ ...state, draft: EMPTY_DRAFT, browsing: undefined }, []];
+  const next = {
+    ...state,
+    draft: EMPTY_DRAFT,
+    browsing: undefined,
+    history: remember(state.history, text),
+  };
+  if (input.kind === "text") {
+    return [next, [{ kind: "send", roomId: state.room.id, text: input.text }]];
+  }
+  return [next, [{ kind: "command", name: input.name, args: input.args }]];
+}
+
+function browse(state: ChatState, step: -1 | 1): ChatState {
+  const { history } = state;
+  if (history.length === 0) return state;
+  const saved = state.browsing?.saved ?? state.draft;
+  const index = (state.browsing?.index ?? history.length) + step;
+  if (index < 0) return state;
+  if (index >= history.length) return { ...state, draft: saved, browsing: undefined };
+  const text = history[index];
+  return { ...state, draft: { text, cursor: text.length }, browsing: { index, saved } };
+}
+
+function key(state: ChatState, event: KeyEvent, now: number): [ChatState, ChatEffect[]] {
+  if (event.kind === "text" || event.kind === "paste") {
+    // A paste goes into the draft whole, line breaks included, and waits for Enter.
+    return [{ ...state, draft: insert(state.draft, event.text), quitArmedUntil: 0 }, []];
+  }
+  const typing = { ...state, quitArmedUntil: 0 };
+  switch (event.name) {
+    case "enter":
+      return submit(typing);
+    case "ctrl-c":
+      if (state.draft.text) return [{ ...typing, draft: EMPTY_DRAFT, browsing: undefined }, []];
+      if (now < state.quitArmedUntil) return [state, [{ kind: "quit" }]];
+      return show(
+        { ...state, quitArmedUntil: now + QUIT_WINDOW_MS },
+        [{ kind: "notice", text: "Press Ctrl-C again to quit (or type q to leave the room)" }],
+      );
+    case "ctrl-d":
+      if (!state.draft.text) return [state, [{ kind: "quit" }]];
+      break;
+    case "up":
+    case "down":
+      if (state.draft.text.includes("\n")) break; // moving within a multi-line draft
+      return [browse(typing, event.name === "up" ? -1 : 1), []];
+    case "ctrl-l":
+      return [typing, [{ kind: "redraw" }]];
+  }
+  const draft = editDraft(state.draft, event.name);
+  return [draft ? { ...typing, draft } : typing, []];
+}
+
+/**
+ * The next state of the chat view, and what to do.
+ *
+ * @example
+ * ```ts
+ * const [next, effects] = update(state, { kind: "key", key: { kind: "key", name: "enter" }, now: Date.now() });
+ * ```
+ */
+export function update(state: ChatState, event: ChatEvent): [ChatState, ChatEffect[]] {
+  switch (event.kind) {
+    case "key":
+      return key(state, event.key, event.now);
+    case "messages":
+      return messages(state, event.roomId, event.messages);
+    case "notice":
+    case "error":
+      return show(state, [{ kind: event.kind, text: event.text }]);
+    case "refused": {
+      // The refused text comes back unless something new was typed meanwhile.
+      const draft = state.draft.text
+        ? state.draft
+        : { text: event.text, cursor: event.text.length };
+      return show({ ...state, draft }, [{ kind: "error", text: event.reason }]);
+    }
+    case "joined": {
+      const entered = { ...state, room: event.room, lastShown: 0 };
+      const [shown, effects] = show(entered, [{
+        kind: "notice",
+        text: `You are in ${event.room.name}. /help lists the commands; q leaves the room.`,
+      }]);
+      const [withHistory, more] = messages(shown, event.room.id, event.history);
+      return [withHistory, [...effects, ...more, {
+        kind: "follow",
+        roomId: event.room.id,
+        afterId: withHistory.lastShown,
+      }]];
+    }
+    case "resize":
+      return [state, [{ kind: "redraw" }]];
+  }
+}

@@ -1,0 +1,164 @@
+// The chat view's update(), event by event, without a terminal.
+import assert from "node:assert/strict";
+import {
+  type ChatEffect,
+  type ChatEvent,
+  type ChatState,
+  initialState,
+  QUIT_WINDOW_MS,
+  update,
+} from "../lib/chat_model.ts";
+import { editDraft } from "../lib/draft.ts";
+import { type KeyEvent, KeyReader } from "../lib/keys.ts";
+import type { Message, Room } from "../lib/store.ts";
+
+const GENERAL: Room = { id: 1, name: "general", lastActivity: null };
+const LOBBY: Room = { id: 2, name: "lobby", lastActivity: null };
+
+function message(id: number, roomId: number, text = `m${id}`): Message {
+  return { id, roomId, userId: 2, userName: "bob", text, more: 0, sentAt: 0 };
+}
+
+/** Runs events from `state`, collecting every effect. */
+function run(state: ChatState, ...events: ChatEvent[]): [ChatState, ChatEffect[]] {
+  const all: ChatEffect[] = [];
+  for (const event of events) {
+    let effects;
+    [state, effects] = update(state, event);
+    all.push(...effects);
+  }
+  return [state, all];
+}
+
+const key = (key: KeyEvent, now = 0): ChatEvent => ({ kind: "key", key, now });
+const press = (name: Extract<KeyEvent, { kind: "key" }>["name"], now = 0) =>
+  key({ kind: "key", name }, now);
+const typed = (text: string) => key({ kind: "text", text });
+
+Deno.test("KeyReader reads typing, keys and a bracketed paste split across chunks", () => {
+  const keys = new KeyReader();
+  assert.deepEqual(keys.feed("hi\x1b[D\r"), [
+    { kind: "text", text: "hi" },
+    { kind: "key", name: "left" },
+    { kind: "key", name: "enter" },
+  ]);
+  assert.deepEqual(keys.feed("\x1b[200~line one\r\nq\n/qu"), []);
+  assert.deepEqual(keys.feed("it\x1b[20"), []);
+  assert.deepEqual(keys.feed("1~X"), [
+    { kind: "paste", text: "line one\nq\n/quit" },
+    { kind: "text", text: "X" },
+  ]);
+  assert.deepEqual(keys.feed("\x1b"), [{ kind: "key", name: "escape" }]);
+  assert.deepEqual(keys.feed("\x1b\r\n\t\x03"), [
+    { kind: "key", name: "newline" },
+    { kind: "key", name: "newline" },
+    { kind: "key", name: "tab" },
+    { kind: "key", name: "ctrl-c" },
+  ]);
+});
+
+Deno.test("update() keeps a pasted block with q and /quit lines as one draft until Enter", () => {
+  const [state, effects] = run(
+    initialState(GENERAL, []),
+    key({ kind: "paste", text: "line one\nq\n/quit" }),
+    typed("!"),
+  );
+  assert.deepEqual(effects, [], "nothing is run or sent");
+  assert.deepEqual(state.draft, { text: "line one\nq\n/quit!", cursor: 17 });
+  const [after, sent] = run(state, press("enter"));
+  assert.deepEqual(sent, [{ kind: "send", roomId: 1, text: "line one\nq\n/quit!" }]);
+  assert.equal(after.draft.text, "");
+});
+
+Deno.test("update() keeps typed-ahead keys in order", () => {
+  const keys = new KeyReader();
+  const events = keys.feed("first message\rsecond").map((k) => key(k));
+  const [state, effects] = run(initialState(GENERAL, []), ...events);
+  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "first message" }]);
+  assert.equal(state.draft.text, "second");
+});
+
+Deno.test("update(): Ctrl-C clears a draft; on an empty one, twice within 2 s quits", () => {
+  let [state, effects] = run(initialState(GENERAL, []), typed("draft"), press("ctrl-c", 1000));
+  assert.equal(state.draft.text, "");
+  assert.deepEqual(effects, []);
+  [state, effects] = run(state, press("ctrl-c", 2000));
+  assert.equal(effects[0].kind, "show", "says to press it again");
+  [state, effects] = run(state, press("ctrl-c", 2000 + QUIT_WINDOW_MS + 1));
+  assert.ok(!effects.some((e) => e.kind === "quit"), "too late: armed again instead");
+  [, effects] = run(state, press("ctrl-c", 2000 + QUIT_WINDOW_MS + 2));
+  assert.deepEqual(effects, [{ kind: "quit" }]);
+});
+
+Deno.test("update(): Ctrl-D quits on an empty draft and deletes under the cursor otherwise", () => {
+  const [state, effects] = run(
+    initialState(GENERAL, []),
+    typed("ab"),
+    press("home"),
+    press("ctrl-d"),
+  );
+  assert.deepEqual(effects, []);
+  assert.deepEqual(state.draft, { text: "b", cursor: 0 });
+  assert.deepEqual(run(initialState(GENERAL, []), press("ctrl-d"))[1], [{ kind: "quit" }]);
+});
+
+Deno.test("update() puts a refused text back and says why", () => {
+  const [state, effects] = run(
+    initialState(GENERAL, []),
+    typed("too fast"),
+    press("enter"),
+    { kind: "refused", text: "too fast", reason: "You are sending too fast" },
+  );
+  assert.deepEqual(state.draft, { text: "too fast", cursor: 8 });
+  assert.deepEqual(effects.at(-1), {
+    kind: "show",
+    items: [{ kind: "error", text: "You are sending too fast" }],
+  });
+});
+
+Deno.test("update() shows each message once and drops a late batch from the room left", () => {
+  let [state, effects] = run(
+    initialState(GENERAL, []),
+    { kind: "joined", room: GENERAL, history: [message(1, 1), message(2, 1)] },
+    { kind: "messages", roomId: 1, messages: [message(2, 1), message(3, 1)] },
+  );
+  const shownIds = (list: ChatEffect[]) =>
+    list.flatMap((e) => e.kind === "show" ? e.items : [])
+      .flatMap((item) => item.kind === "message" ? [item.message.id] : []);
+  assert.deepEqual(shownIds(effects), [1, 2, 3]);
+  assert.deepEqual(effects.find((e) => e.kind === "follow"), {
+    kind: "follow",
+    roomId: 1,
+    afterId: 2,
+  });
+  [state, effects] = run(
+    state,
+    { kind: "joined", room: LOBBY, history: [message(4, 2)] },
+    { kind: "messages", roomId: 1, messages: [message(5, 1)] },
+  );
+  assert.deepEqual(shownIds(effects), [4], "the late batch from general is dropped");
+  assert.equal(state.room.id, 2);
+});
+
+Deno.test("update(): Up and Down recall the account's lines and bring the draft back", () => {
+  const [state] = run(initialState(GENERAL, ["one", "two"]), typed("new"), press("up"));
+  assert.equal(state.draft.text, "two");
+  const [older] = run(state, press("up"), press("up"));
+  assert.equal(older.draft.text, "one");
+  const [back] = run(older, press("down"), press("down"));
+  assert.equal(back.draft.text, "new");
+});
+
+Deno.test("editDraft() moves and deletes by grapheme, word and line", () => {
+  const family = "👨‍👩‍👧";
+  assert.deepEqual(editDraft({ text: `a${family}`, cursor: 1 + family.length }, "backspace"), {
+    text: "a",
+    cursor: 1,
+  });
+  assert.deepEqual(editDraft({ text: "one two three", cursor: 13 }, "ctrl-w"), {
+    text: "one two ",
+    cursor: 8,
+  });
+  assert.deepEqual(editDraft({ text: "a\nbc", cursor: 4 }, "ctrl-u"), { text: "a\n", cursor: 2 });
+  assert.deepEqual(editDraft({ text: "ab", cursor: 1 }, "newline"), { text: "a\nb", cursor: 2 });
+});
