@@ -194,13 +194,13 @@ class App {
             search = undefined; // Esc leaves the search, not the program
             continue;
           }
-          if (choice === "quit" || choice === undefined) return;
+          if (choice === "quit") return;
           if (choice === "find") {
             search = await this.#menus.text("Find rooms whose name holds:");
             continue;
           }
           search = undefined;
-          if (choice === "logout") {
+          if (choice === "logout" || choice === undefined) { // Esc goes back: to the first menu
             this.#notice(`Logged out ${user.name}`);
             user = undefined;
             history = []; // the next account does not see this one's lines

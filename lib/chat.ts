@@ -99,6 +99,15 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
             case "follow":
               follower.follow(effect.roomId, effect.afterId);
               break;
+            case "complete": {
+              const { completion } = effect;
+              const names = store.namesStartingWith(
+                completion.what === "room" ? "room" : "user",
+                completion.prefix,
+              );
+              queue.push({ kind: "completions", completion, names });
+              break;
+            }
             case "leave":
             case "quit":
               if (above) terminal.drawInput(view(), above);

@@ -2,6 +2,7 @@
 // worker is an event; `update` returns the next state and the effects the
 // runner performs (print, send, run a command). Pure, so it is tested without
 // a terminal.
+import { COMMANDS } from "./commands.ts";
 import { type Draft, editDraft, EMPTY_DRAFT, insert } from "./draft.ts";
 import { parseInput } from "./input.ts";
 import type { KeyEvent } from "./keys.ts";
@@ -33,6 +34,18 @@ export interface ChatState {
   readonly browsing?: { index: number; saved: Draft };
   /** Until when a second Ctrl-C quits. */
   readonly quitArmedUntil: number;
+  /** Tab's choices while it cycles: they replace the draft from `start` to the cursor. */
+  readonly completing?: { start: number; choices: readonly string[]; index: number };
+}
+
+/** What Tab completes: a command, a room name after /join, or a user name. */
+export interface Completion {
+  what: "command" | "room" | "user";
+  prefix: string;
+  /** Where the completed word starts in the draft. */
+  start: number;
+  /** What follows a chosen name: a space, or ": " when addressing someone. */
+  suffix: string;
 }
 
 /** What happens to the chat view. */
@@ -44,6 +57,8 @@ export type ChatEvent =
   /** The store refused a message: the text goes back into the input line. */
   | { kind: "refused"; text: string; reason: string }
   | { kind: "joined"; room: Room; history: readonly Message[] }
+  /** Names Tab may complete to, found for a `complete` effect. */
+  | { kind: "completions"; completion: Completion; names: readonly string[] }
   | { kind: "resize" };
 
 /** What the runner does for the chat view. */
@@ -53,6 +68,7 @@ export type ChatEffect =
   | { kind: "send"; roomId: number; text: string }
   | { kind: "command"; name: string; args: string }
   | { kind: "follow"; roomId: number; afterId: number }
+  | { kind: "complete"; completion: Completion }
   | { kind: "leave" }
   | { kind: "quit" };
 
@@ -129,7 +145,69 @@ function browse(state: ChatState, step: -1 | 1): ChatState {
   return { ...state, draft: { text, cursor: text.length }, browsing: { index, saved } };
 }
 
+/** What Tab would complete at the cursor, if anything. */
+export function completionAt(draft: Draft): Completion | undefined {
+  const before = draft.text.slice(0, draft.cursor);
+  let match = /^\/(\S*)$/.exec(before);
+  if (match) return { what: "command", prefix: match[1], start: 1, suffix: " " };
+  match = /^\/join\s+(\S*)$/i.exec(before);
+  if (match) {
+    return { what: "room", prefix: match[1], start: before.length - match[1].length, suffix: "" };
+  }
+  match = /(^|\s)@(\S*)$/.exec(before);
+  if (match) {
+    return { what: "user", prefix: match[2], start: before.length - match[2].length, suffix: " " };
+  }
+  match = /^([^\s/@]+)$/.exec(before);
+  if (match) return { what: "user", prefix: match[1], start: 0, suffix: ": " };
+  return undefined;
+}
+
+/** Puts choice `index` in place of what Tab is completing. */
+function choose(state: ChatState, start: number, choices: readonly string[], index: number) {
+  const { text, cursor } = state.draft;
+  const draft = insert(
+    { text: text.slice(0, start) + text.slice(cursor), cursor: start },
+    choices[index],
+  );
+  return { ...state, draft, completing: { start, choices, index } };
+}
+
+function tab(state: ChatState): [ChatState, ChatEffect[]] {
+  const cycling = state.completing;
+  if (cycling) {
+    return [
+      choose(state, cycling.start, cycling.choices, (cycling.index + 1) % cycling.choices.length),
+      [],
+    ];
+  }
+  const completion = completionAt(state.draft);
+  if (!completion) return [state, []];
+  if (completion.what === "command") {
+    const names = COMMANDS.map((c) => c.name).filter((name) =>
+      name.startsWith(completion.prefix.toLowerCase())
+    );
+    return completions(state, completion, names);
+  }
+  return [state, [{ kind: "complete", completion }]];
+}
+
+function completions(
+  state: ChatState,
+  completion: Completion,
+  names: readonly string[],
+): [ChatState, ChatEffect[]] {
+  // Only if the draft is still what Tab was pressed on.
+  if (names.length === 0 || completionAt(state.draft)?.start !== completion.start) {
+    return [state, []];
+  }
+  const choices = names.map((name) => name + completion.suffix);
+  return [choose(state, completion.start, choices, 0), []];
+}
+
 function key(state: ChatState, event: KeyEvent, now: number): [ChatState, ChatEffect[]] {
+  if (event.kind === "key" && event.name === "tab") return tab(state);
+  state = { ...state, completing: undefined };
   if (event.kind === "text" || event.kind === "paste") {
     // A paste goes into the draft whole, line breaks included, and waits for Enter.
     return [{ ...state, draft: insert(state.draft, event.text), quitArmedUntil: 0 }, []];
@@ -196,6 +274,8 @@ export function update(state: ChatState, event: ChatEvent): [ChatState, ChatEffe
         afterId: withHistory.lastShown,
       }]];
     }
+    case "completions":
+      return completions(state, event.completion, event.names);
     case "resize":
       return [state, [{ kind: "redraw" }]];
   }

@@ -26,7 +26,12 @@ export class Menus {
 
   async #ask<T>(
     prompt: (
-      context: { input: NodeJS.ReadStream; output: NodeJS.WriteStream; signal: AbortSignal },
+      context: {
+        input: NodeJS.ReadStream;
+        output: NodeJS.WriteStream;
+        signal: AbortSignal;
+        clearPromptOnDone: boolean;
+      },
     ) => Promise<T>,
   ): Promise<T | undefined> {
     const abort = new AbortController();
@@ -36,6 +41,8 @@ export class Menus {
         input: this.#terminal.input,
         output: this.#terminal.output,
         signal: abort.signal,
+        // A question answered or abandoned leaves the screen: what follows says what happened.
+        clearPromptOnDone: true,
       });
     } catch (err) {
       if (isCancel(err)) return undefined;

@@ -508,6 +508,20 @@ export class Store {
     ).all(pattern, options.limit ?? ROOM_LIST_LIMIT).map(toRoom);
   }
 
+  /**
+   * Up to `limit` user or room names starting with `prefix`, ignoring case,
+   * in order: what Tab completes to.
+   */
+  namesStartingWith(kind: "user" | "room", prefix: string, limit = 20): string[] {
+    const key = nameKey(prefix);
+    const table = kind === "user" ? "users" : "rooms";
+    // A range on the unique index: every key that starts with the prefix sorts between these.
+    return this.#sql(
+      `SELECT substr(name, 1, 64) AS name FROM ${table}
+       WHERE name_key >= ? AND name_key < ? ORDER BY name_key LIMIT ?`,
+    ).all(key, key + "\u{10FFFF}", limit).map((row) => shownName(String(row.name)));
+  }
+
   /** How many rooms there are. */
   countRooms(): number {
     return Number(this.#sql("SELECT count(*) AS n FROM rooms").get()?.n);

@@ -162,3 +162,33 @@ Deno.test("editDraft() moves and deletes by grapheme, word and line", () => {
   assert.deepEqual(editDraft({ text: "a\nbc", cursor: 4 }, "ctrl-u"), { text: "a\n", cursor: 2 });
   assert.deepEqual(editDraft({ text: "ab", cursor: 1 }, "newline"), { text: "a\nb", cursor: 2 });
 });
+
+Deno.test("update(): Tab completes commands, and names found by the runner, cycling", () => {
+  let [state] = run(initialState(GENERAL, []), typed("/jo"), press("tab"));
+  assert.deepEqual(state.draft, { text: "/join ", cursor: 6 });
+  let effects;
+  [state, effects] = run(initialState(GENERAL, []), typed("ali"), press("tab"));
+  assert.deepEqual(effects, [{
+    kind: "complete",
+    completion: { what: "user", prefix: "ali", start: 0, suffix: ": " },
+  }]);
+  const completion = (effects[0] as Extract<ChatEffect, { kind: "complete" }>).completion;
+  [state] = run(state, { kind: "completions", completion, names: ["alice", "alicia"] });
+  assert.equal(state.draft.text, "alice: ");
+  [state] = run(state, press("tab"));
+  assert.equal(state.draft.text, "alicia: ");
+  [state] = run(state, press("tab"), typed("hi"));
+  assert.equal(state.draft.text, "alice: hi");
+  [, effects] = run(initialState(GENERAL, []), typed("/join gen"), press("tab"));
+  assert.deepEqual(effects, [{
+    kind: "complete",
+    completion: { what: "room", prefix: "gen", start: 6, suffix: "" },
+  }]);
+  [, effects] = run(initialState(GENERAL, []), typed("hello @bo"), press("tab"));
+  assert.deepEqual(effects, [{
+    kind: "complete",
+    completion: { what: "user", prefix: "bo", start: 7, suffix: " " },
+  }]);
+  [state, effects] = run(initialState(GENERAL, []), typed("two words"), press("tab"));
+  assert.deepEqual([state.draft.text, effects], ["two words", []], "Tab never inserts a tab");
+});

@@ -371,3 +371,13 @@ Deno.test("Store limits each account's message and room rate, and no one else's"
   store.createRoom("room10", alice.id);
   store.close();
 });
+
+Deno.test("Store.namesStartingWith() lists names by prefix, ignoring case, bounded", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  for (const name of ["Alice", "alicia", "bob"]) await quickUser(store, name);
+  assert.deepEqual(store.namesStartingWith("user", "ALI"), ["Alice", "alicia"]);
+  assert.deepEqual(store.namesStartingWith("user", "ali", 1), ["Alice"]);
+  assert.deepEqual(store.namesStartingWith("room", "x"), []);
+  store.close();
+});
