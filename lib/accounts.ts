@@ -15,6 +15,17 @@ export function freeName(store: Store, rawName: string): string {
   return store.checkNewUserName(rawName);
 }
 
+/** A wrong password, or a try too soon after several: the next try must wait `waitMs`. */
+export class LoginWaitError extends ChatError {
+  readonly waitMs: number;
+
+  constructor(message: string, waitMs: number) {
+    super(message);
+    this.name = "LoginWaitError";
+    this.waitMs = waitMs;
+  }
+}
+
 /**
  * The Unix account this process runs as: wrong passwords are counted per Unix
  * account, so one member's guesses never lock another out. -1 where there is
@@ -64,15 +75,17 @@ export async function logIn(
   if (!found) throw new ChatError(`There is no account named "${name.trim()}"`);
   const wait = store.loginWait(found.id, uid);
   if (wait > 0) {
-    throw new ChatError(
+    throw new LoginWaitError(
       `Too many wrong passwords for ${found.name}; try again in ${Math.ceil(wait / 1000)} s`,
+      wait,
     );
   }
   if (!(await verifyPassword(password, found.passwordHash))) {
     const delay = store.recordFailedLogin(found.id, uid);
-    throw new ChatError(
+    throw new LoginWaitError(
       `Wrong password for ${found.name}` +
         (delay > 0 ? `; the next try must wait ${Math.ceil(delay / 1000)} s` : ""),
+      delay,
     );
   }
   store.resetFailedLogins(found.id, uid);

@@ -1,4 +1,4 @@
-import { freeName, logIn, register } from "./accounts.ts";
+import { freeName, logIn, LoginWaitError, register } from "./accounts.ts";
 import { chat } from "./chat.ts";
 import type { Invocation } from "./cli.ts";
 import { ChatError } from "./errors.ts";
@@ -186,7 +186,7 @@ class App {
         }
         if (!room) {
           const choice = await this.#menus.room(store.listRooms({ search }), {
-            total: store.countRooms(),
+            total: store.countRooms(search),
             now: Date.now(),
             search,
           });
@@ -259,6 +259,10 @@ class App {
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;
         this.#error(err.message);
+        // The next question comes when a try can be made, not to be refused at once.
+        if (err instanceof LoginWaitError && err.waitMs > 0) {
+          await new Promise((resolve) => setTimeout(resolve, err.waitMs));
+        }
       }
     }
   }

@@ -13,7 +13,7 @@ import { ChatError } from "./errors.ts";
 import type { Follower } from "./follower.ts";
 import { KeyReader } from "./keys.ts";
 import { inert } from "./sanitize.ts";
-import type { Room, Store, User } from "./store.ts";
+import { RateLimitError, type Room, type Store, type User } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
 import type { Theme } from "./theme.ts";
 
@@ -45,12 +45,24 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
 
   return new Promise((resolve) => {
     let done = false;
+    let wake: ReturnType<typeof setTimeout> | undefined;
     const options = () => ({ width: terminal.columns, theme, now: now(), userId: user.id });
     const view = () => inputView(promptFor(state.room), state.draft, terminal.columns);
 
     const finish = (how: "leave" | "quit") => {
       if (done) return;
       done = true;
+      clearTimeout(wake);
+      if (state.outbox.length > 0) {
+        terminal.drawInput(
+          view(),
+          renderShown({
+            kind: "error",
+            text:
+              `${state.outbox.length} messages waiting for the rate limit were not sent; Up recalls them`,
+          }, options()),
+        );
+      }
       terminal.leaveInput();
       stopKeys();
       follower.unfollow();
@@ -81,15 +93,24 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
               try {
                 store.addMessage(effect.roomId, user.id, effect.text);
                 follower.poll();
+                queue.push({ kind: "sent" });
               } catch (err) {
-                if (!(err instanceof ChatError)) throw err;
-                queue.push({ kind: "refused", text: effect.text, reason: err.message });
+                if (err instanceof RateLimitError) {
+                  const { roomId, text } = effect;
+                  queue.push({ kind: "limited", roomId, text, waitMs: err.waitMs });
+                } else if (err instanceof ChatError) {
+                  queue.push({ kind: "refused", text: effect.text, reason: err.message });
+                } else throw err;
               }
               break;
+            case "wake":
+              clearTimeout(wake);
+              wake = setTimeout(() => dispatch({ kind: "flush" }), effect.afterMs);
+              break;
             case "command": {
-              const { events, exit } = perform(effect.name, effect.args);
+              const { events, exit } = perform(effect.name, effect.args, effect.line);
               if (exit) {
-                if (above) terminal.drawInput(view(), above);
+                terminal.drawInput(view(), above);
                 finish(exit);
                 return;
               }
@@ -110,7 +131,8 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
             }
             case "leave":
             case "quit":
-              if (above) terminal.drawInput(view(), above);
+              // The input line as it is now, so no stale draft stays on screen.
+              terminal.drawInput(view(), above);
               finish(effect.kind);
               return;
           }
@@ -129,14 +151,17 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
     };
 
     /** A slash command's effects, as events, or the way out it asks for. */
-    const perform = (name: string, args: string) => {
+    const perform = (name: string, args: string, line: string) => {
       const events: ChatEvent[] = [];
       const context = { store, user, room: state.room, now: now() };
       for (const effect of runCommand(name, args, context)) {
         switch (effect.kind) {
           case "notice":
-          case "error":
             events.push(effect);
+            break;
+          case "error":
+            // The line comes back to be corrected, as a refused message does.
+            events.push({ kind: "refused", text: line, reason: effect.text });
             break;
           case "join":
             events.push({

@@ -34,6 +34,8 @@ export interface ChatState {
   readonly browsing?: { index: number; saved: Draft };
   /** Until when a second Ctrl-C quits. */
   readonly quitArmedUntil: number;
+  /** Messages sent while over the rate limit, oldest first: they go out as it allows. */
+  readonly outbox: readonly { roomId: number; text: string }[];
   /** Tab's choices while it cycles: they replace the draft from `start` to the cursor. */
   readonly completing?: { start: number; choices: readonly string[]; index: number };
 }
@@ -54,8 +56,14 @@ export type ChatEvent =
   | { kind: "messages"; roomId: number; messages: readonly Message[] }
   | { kind: "notice"; text: string }
   | { kind: "error"; text: string }
-  /** The store refused a message: the text goes back into the input line. */
+  /** A message was stored: the next one waiting may go. */
+  | { kind: "sent" }
+  /** The store refused a message or a command failed: the line goes back into the input line. */
   | { kind: "refused"; text: string; reason: string }
+  /** Over the rate limit: the message waits its turn, `waitMs` at least. */
+  | { kind: "limited"; roomId: number; text: string; waitMs: number }
+  /** The wait for the rate limit is over. */
+  | { kind: "flush" }
   | { kind: "joined"; room: Room; history: readonly Message[] }
   /** Names Tab may complete to, found for a `complete` effect. */
   | { kind: "completions"; completion: Completion; names: readonly string[] }
@@ -66,7 +74,8 @@ export type ChatEffect =
   | { kind: "show"; items: readonly Shown[] }
   | { kind: "redraw" }
   | { kind: "send"; roomId: number; text: string }
-  | { kind: "command"; name: string; args: string }
+  | { kind: "command"; name: string; args: string; line: string }
+  | { kind: "wake"; afterMs: number }
   | { kind: "follow"; roomId: number; afterId: number }
   | { kind: "complete"; completion: Completion }
   | { kind: "leave" }
@@ -81,7 +90,15 @@ export type ChatEffect =
  * ```
  */
 export function initialState(room: Room, history: readonly string[]): ChatState {
-  return { room, draft: EMPTY_DRAFT, lastShown: 0, shown: [], history, quitArmedUntil: 0 };
+  return {
+    room,
+    draft: EMPTY_DRAFT,
+    lastShown: 0,
+    shown: [],
+    history,
+    outbox: [],
+    quitArmedUntil: 0,
+  };
 }
 
 function keep(shown: readonly Shown[], items: readonly Shown[]): readonly Shown[] {
@@ -119,7 +136,8 @@ function remember(history: readonly string[], line: string): readonly string[] {
 
 /** Enter: a line is sent or run; a draft with line breaks is always sent as text. */
 function submit(state: ChatState): [ChatState, ChatEffect[]] {
-  const text = state.draft.text;
+  // Blank lines at the end of a paste are not part of the message.
+  const text = state.draft.text.replace(/\n\s*$/, "");
   const input = text.includes("\n") ? { kind: "text" as const, text } : parseInput(text);
   if (input.kind === "empty") return [{ ...state, draft: EMPTY_DRAFT, browsing: undefined }, []];
   const next = {
@@ -129,9 +147,12 @@ function submit(state: ChatState): [ChatState, ChatEffect[]] {
     history: remember(state.history, text),
   };
   if (input.kind === "text") {
-    return [next, [{ kind: "send", roomId: state.room.id, text: input.text }]];
+    const message = { roomId: state.room.id, text: input.text };
+    // While earlier messages wait for the rate limit, this one waits behind them.
+    if (state.outbox.length > 0) return [{ ...next, outbox: [...state.outbox, message] }, []];
+    return [next, [{ kind: "send", ...message }]];
   }
-  return [next, [{ kind: "command", name: input.name, args: input.args }]];
+  return [next, [{ kind: "command", name: input.name, args: input.args, line: text }]];
 }
 
 function browse(state: ChatState, step: -1 | 1): ChatState {
@@ -254,6 +275,23 @@ export function update(state: ChatState, event: ChatEvent): [ChatState, ChatEffe
     case "notice":
     case "error":
       return show(state, [{ kind: event.kind, text: event.text }]);
+    case "sent":
+    case "flush": {
+      const [first, ...rest] = state.outbox;
+      if (!first) return [state, []];
+      return [{ ...state, outbox: rest }, [{ kind: "send", ...first }]];
+    }
+    case "limited": {
+      const waiting = [{ roomId: event.roomId, text: event.text }, ...state.outbox];
+      const wake: ChatEffect = { kind: "wake", afterMs: event.waitMs };
+      if (state.outbox.length > 0) return [{ ...state, outbox: waiting }, [wake]];
+      // Said once per burst; the text is kept, in order, and sent when allowed.
+      const [next, effects] = show({ ...state, outbox: waiting }, [{
+        kind: "notice",
+        text: "You are sending faster than the rate limit; what you send waits its turn",
+      }]);
+      return [next, [...effects, wake]];
+    }
     case "refused": {
       // The refused text comes back unless something new was typed meanwhile.
       const draft = state.draft.text

@@ -121,6 +121,12 @@ export function parseCommandLine(args: string[]): Invocation {
   } catch (err) {
     // Node's messages go on with advice on further lines; the first sentence is the point.
     const reason = (err as Error).message.split("\n")[0].split(". ")[0].replace(/\.$/, "");
+    // Passwords never go in argv, where every process on the host can read them.
+    if (args.some((arg) => /^--password(=|$)/.test(arg))) {
+      throw new UsageError(
+        `${reason}: passwords are never taken from the command line; set CHATROOM_PASSWORD or use --password-stdin`,
+      );
+    }
     throw new UsageError(`${reason}; see chatroom --help`);
   }
   const { values, positionals } = parsed;

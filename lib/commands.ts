@@ -57,20 +57,19 @@ export const COMMANDS: readonly Command[] = [
     run(args, { store, room, now }) {
       const search = args || undefined;
       const found = store.listRooms({ search });
-      const total = search === undefined ? store.countRooms() : found.length;
+      const total = store.countRooms(search);
+      const more = total > found.length ? ` (the first ${found.length} of ${total})` : "";
       const title = search !== undefined
-        ? `Rooms whose name holds "${inert(search)}"${
-          found.length ? ` (* is this one):` : ": none"
-        }`
-        : total > found.length
-        ? `The ${found.length} most recently active of ${total} rooms (* is this one; /rooms WORD finds others):`
-        : "Rooms (* is this one):";
+        ? `Rooms whose name holds "${inert(search)}"${total ? `${more}:` : ": none"}`
+        : more
+        ? `The ${found.length} most recently active of ${total} rooms (/rooms WORD finds the others):`
+        : "Rooms:";
       const lines = found.map((r) =>
-        `${r.id === room.id ? "*" : " "} ${inert(r.name)}  ${
+        `${inert(r.name)}  ${
           r.lastActivity === null
             ? "no messages yet"
             : `last message ${formatTime(r.lastActivity, now)}`
-        }`
+        }${r.id === room.id ? "  (you are here)" : ""}`
       );
       return [{ kind: "notice", text: [title, ...lines].join("\n") }];
     },

@@ -83,7 +83,7 @@ export class Menus {
   /**
    * The room menu: pick a room, find one by name, create one, log out or
    * quit. `rooms` is one page (the most recent, or a search's matches); `total`
-   * is how many rooms there are.
+   * is how many rooms there are (or match the search).
    */
   room(
     rooms: Room[],
@@ -94,7 +94,13 @@ export class Menus {
     for (const name of names) width = Math.max(width, stringWidth(name));
     const { total, now, search } = options;
     const message = search !== undefined
-      ? `Rooms whose name holds "${inert(search)}"${rooms.length ? "" : ": none"}`
+      ? `Rooms whose name holds "${inert(search)}"${
+        rooms.length === 0
+          ? ": none"
+          : total > rooms.length
+          ? ` (the first ${rooms.length} of ${total}; type more of the name to narrow it)`
+          : ""
+      }`
       : total === 0
       ? "There are no rooms yet"
       : total > rooms.length

@@ -41,8 +41,10 @@ export function normalizeName(raw: string, what: NameKind): string {
   if (length > MAX_NAME_LENGTH) {
     throw new ChatError(`${what} is ${length} characters long; the limit is ${MAX_NAME_LENGTH}`);
   }
-  if (INVISIBLE.test(name)) {
-    throw new ChatError(`${what} holds an invisible character; names may not`);
+  const invisible = INVISIBLE.exec(name);
+  if (invisible) {
+    const code = invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    throw new ChatError(`${what} holds an invisible character (U+${code}), which names may not`);
   }
   if (!NAME_PATTERN.test(name)) {
     throw new ChatError(
@@ -68,8 +70,9 @@ export function nameKey(name: string): string {
 const PROTOTYPES = new Map(Object.entries(confusables as Record<string, string>));
 
 /**
- * The confusable skeleton of a name (Unicode TS #39, on its case-folded key):
- * two names with one skeleton look alike, like `alice` and Cyrillic `аlice`.
+ * The confusable skeleton of a name (Unicode TS #39), ignoring case: two
+ * names with one skeleton look alike, like `alice` and Cyrillic `аlice`, or
+ * `MAX` and Cyrillic `МАХ`.
  *
  * @example
  * ```ts
@@ -77,8 +80,15 @@ const PROTOTYPES = new Map(Object.entries(confusables as Record<string, string>)
  * ```
  */
 export function nameSkeleton(name: string): string {
+  // Mapped in capitals and again in small letters: Cyrillic "мах" meets "max" only as
+  // "МАХ" and "MAX", and "ALICE" meets "alice" only once "I" has become "l".
+  return skeleton(skeleton(mapWidth(name).toUpperCase()).toLowerCase());
+}
+
+/** TS #39's skeleton: NFD, each character to its prototype, NFD again. */
+function skeleton(text: string): string {
   let out = "";
-  for (const char of nameKey(name).normalize("NFD")) out += PROTOTYPES.get(char) ?? char;
+  for (const char of text.normalize("NFD")) out += PROTOTYPES.get(char) ?? char;
   return out.normalize("NFD");
 }
 

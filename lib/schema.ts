@@ -59,15 +59,25 @@ export const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
       ) WITHOUT ROWID;
       CREATE TABLE settings (name TEXT PRIMARY KEY, value REAL NOT NULL) WITHOUT ROWID;
     `);
-    for (const table of ["users", "rooms"]) {
-      const update = db.prepare(`UPDATE ${table} SET skeleton = ? WHERE id = ?`);
-      for (const row of db.prepare(`SELECT id, name FROM ${table}`).iterate()) {
-        update.run(nameSkeleton(String(row.name)), Number(row.id));
-      }
-      db.exec(`CREATE INDEX ${table}_by_skeleton ON ${table} (skeleton)`);
-    }
+    fillSkeletons(db);
+    db.exec("CREATE INDEX users_by_skeleton ON users (skeleton)");
+    db.exec("CREATE INDEX rooms_by_skeleton ON rooms (skeleton)");
   },
+  // Skeletons ignore case the way capitals look too ("МАХ" is "MAX").
+  fillSkeletons,
 ];
+
+/** Gives every user and room name its skeleton, as names.ts computes it now. */
+function fillSkeletons(db: DatabaseSync): void {
+  for (const table of ["users", "rooms"]) {
+    const update = db.prepare(`UPDATE ${table} SET skeleton = ? WHERE id = ?`);
+    for (
+      const row of db.prepare(`SELECT id, substr(name, 1, 64) AS name FROM ${table}`).iterate()
+    ) {
+      update.run(nameSkeleton(String(row.name)), Number(row.id));
+    }
+  }
+}
 
 /** The schema version this program writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

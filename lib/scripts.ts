@@ -3,7 +3,14 @@ import type { Writable } from "node:stream";
 import { ChatError } from "./errors.ts";
 import type { ExportFormat } from "./cli.ts";
 import { Follower } from "./follower.ts";
-import { escapeMarkdown, jsonLine, MESSAGE_WRITERS, plainLine, toJson } from "./formats.ts";
+import {
+  escapeMarkdown,
+  formatStamp,
+  jsonLine,
+  MESSAGE_WRITERS,
+  plainLine,
+  toJson,
+} from "./formats.ts";
 import stringWidth from "string-width";
 import { padColumns, renderBubble } from "./render.ts";
 import { inert } from "./sanitize.ts";
@@ -116,6 +123,8 @@ export async function tail(
     else lastShown = store.lastMessageId(room.id);
     follower.follow(room.id, lastShown);
     await stopped;
+    // The terminal echoed ^C where the cursor was: the shell's prompt gets a line of its own.
+    if (out.stdout.isTTY) out.stdout.write("\n");
   } finally {
     follower.close();
   }
@@ -173,7 +182,7 @@ export async function rooms(store: Store, json: boolean, out: ScriptOutput): Pro
         await write(`${padColumns("ROOM", width)}  MESSAGES  LAST ACTIVITY\n`);
       }
       const lines = batch.map((r, i) => {
-        const last = r.lastActivity === null ? "-" : new Date(r.lastActivity).toISOString();
+        const last = r.lastActivity === null ? "-" : formatStamp(r.lastActivity);
         return `${padColumns(names[i], width!)}  ${String(r.messages).padStart(8)}  ${last}\n`;
       });
       await write(lines.join(""));

@@ -493,19 +493,17 @@ export class Store {
   }
 
   /**
-   * The most recently active rooms (at most `limit`), the most recent first;
-   * with `search`, only rooms whose name holds it, ignoring case.
+   * The most recently active rooms (at most `limit`): by their last message,
+   * or their creation when they have none, the most recent first; with
+   * `search`, only rooms whose name holds it, ignoring case.
    */
   listRooms(options: { limit?: number; search?: string } = {}): Room[] {
-    const pattern = options.search === undefined
-      ? "%"
-      : `%${nameKey(options.search.trim()).replace(/[\\%_]/g, "\\$&")}%`;
     return this.#sql(
       `SELECT id, ${ROOM_NAME},
          (SELECT sent_at FROM messages WHERE room_id = rooms.id ORDER BY id DESC LIMIT 1) AS last
        FROM rooms WHERE name_key LIKE ? ESCAPE '\\'
-       ORDER BY last IS NULL, last DESC, name_key LIMIT ?`,
-    ).all(pattern, options.limit ?? ROOM_LIST_LIMIT).map(toRoom);
+       ORDER BY coalesce(last, created_at) DESC, last IS NULL, name_key LIMIT ?`,
+    ).all(likePattern(options.search), options.limit ?? ROOM_LIST_LIMIT).map(toRoom);
   }
 
   /**
@@ -522,9 +520,12 @@ export class Store {
     ).all(key, key + "\u{10FFFF}", limit).map((row) => shownName(String(row.name)));
   }
 
-  /** How many rooms there are. */
-  countRooms(): number {
-    return Number(this.#sql("SELECT count(*) AS n FROM rooms").get()?.n);
+  /** How many rooms there are; with `search`, how many have a name that holds it. */
+  countRooms(search?: string): number {
+    return Number(
+      this.#sql("SELECT count(*) AS n FROM rooms WHERE name_key LIKE ? ESCAPE '\\'")
+        .get(likePattern(search))?.n,
+    );
   }
 
   /**
@@ -613,6 +614,12 @@ export class Store {
 }
 
 type Row = Record<string, unknown>;
+
+/** A LIKE pattern for names that hold `search` (all names without one); % and _ are plain. */
+function likePattern(search: string | undefined): string {
+  if (search === undefined) return "%";
+  return `%${nameKey(search.trim()).replace(/[\\%_]/g, "\\$&")}%`;
+}
 
 /** Longest wait for another password try. */
 const MAX_LOGIN_WAIT_MS = 60_000;

@@ -114,11 +114,19 @@ Deno.test("150,000 rooms: menus show the most recent and search, rooms streams t
   const lines = (listed as { text: string }).text.split("\n");
   assert.equal(
     lines[0],
-    "The 50 most recently active of 150001 rooms (* is this one; /rooms WORD finds others):",
+    "The 50 most recently active of 150001 rooms (/rooms WORD finds the others):",
   );
   assert.equal(lines.length, 1 + ROOM_LIST_LIMIT);
   const [found] = runCommand("rooms", "flood7777", context);
-  assert.ok((found as { text: string }).text.includes("  flood77770  no messages yet"));
+  const foundLines = (found as { text: string }).text.split("\n");
+  assert.equal(foundLines[0], 'Rooms whose name holds "flood7777":');
+  assert.ok(foundLines.includes("flood77770  no messages yet"));
+  assert.equal(foundLines.length, 1 + 11);
+  const [many] = runCommand("rooms", "flood7", context);
+  assert.equal(
+    (many as { text: string }).text.split("\n")[0],
+    'Rooms whose name holds "flood7" (the first 50 of 11111):',
+  );
   reader.close();
 
   const env = { CHATROOM_DB: `${dir.path}/chat.db` };

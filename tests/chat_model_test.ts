@@ -192,3 +192,33 @@ Deno.test("update(): Tab completes commands, and names found by the runner, cycl
   [state, effects] = run(initialState(GENERAL, []), typed("two words"), press("tab"));
   assert.deepEqual([state.draft.text, effects], ["two words", []], "Tab never inserts a tab");
 });
+
+Deno.test("update(): over the rate limit, lines wait their turn in order, none merged", () => {
+  let [state, effects] = run(initialState(GENERAL, []), typed("fast 21"), press("enter"));
+  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "fast 21" }]);
+  [state, effects] = run(state, { kind: "limited", roomId: 1, text: "fast 21", waitMs: 200 });
+  assert.equal(effects.filter((e) => e.kind === "show").length, 1, "said once");
+  assert.deepEqual(effects.at(-1), { kind: "wake", afterMs: 200 });
+  [state, effects] = run(state, typed("fast 22"), press("enter"), typed("fast 23"), press("enter"));
+  assert.deepEqual(effects, [], "they wait behind the first");
+  assert.equal(state.draft.text, "", "nothing is put back into the input line");
+  const sent: string[] = [];
+  [state, effects] = run(state, { kind: "flush" });
+  for (let i = 0; i < 5 && effects.length; i++) {
+    const send = effects.find((e) => e.kind === "send");
+    if (!send || send.kind !== "send") break;
+    sent.push(send.text);
+    [state, effects] = run(state, { kind: "sent" });
+  }
+  assert.deepEqual(sent, ["fast 21", "fast 22", "fast 23"]);
+  assert.deepEqual(state.outbox, []);
+});
+
+Deno.test("update(): blank lines at the end of a pasted block are not sent", () => {
+  const [, effects] = run(
+    initialState(GENERAL, []),
+    key({ kind: "paste", text: "one\ntwo\n\n  \n" }),
+    press("enter"),
+  );
+  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "one\ntwo" }]);
+});

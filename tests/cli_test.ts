@@ -28,7 +28,10 @@ Deno.test("chatroom --help and --version", async () => {
 Deno.test("chatroom refuses bad usage with exit 2", async (t) => {
   const cases: [string[], string][] = [
     [["--colour"], "Unknown option '--colour'"],
-    [["--user", "a", "--password", "secret"], "Unknown option '--password'"], // never in argv
+    [
+      ["--user", "a", "--password", "secret"],
+      "Unknown option '--password': passwords are never taken from the command line; set CHATROOM_PASSWORD",
+    ], // never in argv
     [["register"], "register needs --user NAME"],
     [["frobnicate"], 'Unknown command "frobnicate"'],
     [["--user"], "--user"],

@@ -61,8 +61,8 @@ Deno.test("runCommand() turns commands into effects and errors into lines", asyn
     const [effect] = runCommand("rooms", "", context);
     assert.equal(effect.kind, "notice");
     const text = effect.kind === "notice" ? effect.text : "";
-    assert.match(text, /^\* general {2}no messages yet$/m);
-    assert.match(text, /^ {2}Lobby {2}no messages yet$/m);
+    assert.match(text, /^general {2}no messages yet {2}\(you are here\)$/m);
+    assert.match(text, /^Lobby {2}no messages yet$/m);
   });
   await t.step("/leave, /quit and /help", () => {
     assert.deepEqual(runCommand("leave", "", context), [{ kind: "leave" }]);

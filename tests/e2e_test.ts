@@ -282,26 +282,31 @@ Deno.test("Esc and Ctrl-C go back a step in menus; Tab completes; Ctrl-D on an e
   await screen.waitFor("[exit 0]");
 });
 
-Deno.test("over the rate limit, the refusal is one line and the text stays in the input line", async () => {
+Deno.test("over the rate limit, messages wait their turn; a refused /join stays in the input line", async () => {
   using dir = tempDir();
   const db = `${dir.path}/chat.db`;
   await registerByScript(db, "alice");
   const store = openStore(db);
-  store.setRate("message", { burst: 2, perSecond: 0.01 }); // the third waits 100 s
+  store.setRate("message", { burst: 2, perSecond: 2 }); // the third waits half a second
+  store.setRate("room", { burst: 1, perSecond: 0.001 }); // one room, then a long wait
   store.close();
   await using screen = await inRoom(db, "alice", "general");
   await screen.waitFor(PROMPT("general"));
-  await screen.line("one");
-  await screen.waitFor(bubbleLine("one"));
-  await screen.line("two");
-  await screen.waitFor(bubbleLine("two"));
-  await screen.line("three");
-  // Tokens trickle back at 0.01 a second: the wait is 100 s less the time since "two".
-  await screen.waitFor(
-    /You are sending too fast \(at most 0\.01 a second\); wait \d+(\.\d)? s\. Nothing was sent/,
-  );
-  await screen.waitFor(`${PROMPT("general")} three`);
-  assert.equal(await screen.cursorLine(), `${PROMPT("general")} three`);
+  await screen.type("one");
+  await screen.press("Enter");
+  await screen.type("two");
+  await screen.press("Enter");
+  await screen.type("three");
+  await screen.press("Enter");
+  await screen.waitFor("what you send waits its turn");
+  const shown = await screen.waitFor(bubbleLine("three"));
+  assert.ok(shown.indexOf("│ two") < shown.indexOf("│ three"), "in the order typed");
+  assert.equal(await screen.cursorLine(), PROMPT("general"), "nothing merged into the input line");
+
+  await screen.line("/join elsewhere");
+  await screen.waitFor(/You are creating rooms too fast; wait \d+ s and try again/);
+  await screen.waitFor(`${PROMPT("general")} /join elsewhere`);
+  assert.equal(await screen.cursorLine(), `${PROMPT("general")} /join elsewhere`);
 });
 
 Deno.test("SIGTERM and SIGHUP give the terminal back; a half-typed line is never sent", async (t) => {

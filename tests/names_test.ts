@@ -35,6 +35,10 @@ Deno.test("nameKey() folds case after NFC", () => {
 
 Deno.test("normalizeName() maps fullwidth forms and refuses invisible characters", async (t) => {
   assert.equal(normalizeName("ａｌｉｃｅ", "User name"), "alice");
+  assertChatError(
+    () => normalizeName("ali\u034fce", "User name"),
+    "User name holds an invisible character (U+034F), which names may not",
+  );
   assert.equal(nameKey("ＡＬＩＣＥ"), "alice");
   const invisible: [string, string][] = [
     ["ali\u034fce", "U+034F combining grapheme joiner"],
@@ -45,7 +49,7 @@ Deno.test("normalizeName() maps fullwidth forms and refuses invisible characters
     await t.step(what, () => {
       assertChatError(
         () => normalizeName(name, "User name"),
-        "User name holds an invisible character",
+        "User name holds an invisible character (U+",
       );
     });
   }
@@ -57,6 +61,12 @@ Deno.test("nameSkeleton() is one for names that look alike", () => {
     assert.equal(nameSkeleton(lookalike), alice, lookalike);
   }
   assert.equal(nameSkeleton("g\u0435neral"), nameSkeleton("general"));
+  // In capitals too: Cyrillic МАХ and ВОВ, Greek ΒΟΒ; and lower-case Cyrillic мах.
+  assert.equal(nameSkeleton("\u041c\u0410\u0425"), nameSkeleton("MAX"));
+  assert.equal(nameSkeleton("\u043c\u0430\u0445"), nameSkeleton("max"));
+  assert.equal(nameSkeleton("\u0412\u041e\u0412"), nameSkeleton("bob"));
+  assert.equal(nameSkeleton("\u0392\u039f\u0392"), nameSkeleton("bob"));
+  assert.equal(nameSkeleton("ALICE"), alice);
   assert.equal(nameSkeleton("\u0440\u0430\u0443\u0440\u0430l"), nameSkeleton("paypal"));
   assert.notEqual(nameSkeleton("alice2"), alice);
   assert.notEqual(nameSkeleton("bob"), alice);

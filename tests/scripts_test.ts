@@ -174,8 +174,8 @@ Deno.test("chatroom rooms: counts and last activity, as a table and as JSON", as
   const table = await runChat(["rooms"], { env: { CHATROOM_DB: db } });
   const lines = table.stdout.trimEnd().split("\n");
   assert.equal(lines[0], "ROOM   MESSAGES  LAST ACTIVITY");
-  assert.match(lines[1], /^lobby {9}1 {2}\d{4}-\d\d-\d\dT/);
-  assert.match(lines[2], /^ops {11}2 {2}\d{4}-\d\d-\d\dT/);
+  assert.match(lines[1], /^lobby {9}1 {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  assert.match(lines[2], /^ops {11}2 {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
 });
 
 Deno.test("chatroom export: the whole history as txt, md and json", async () => {

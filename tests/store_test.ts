@@ -61,6 +61,10 @@ Deno.test("Store rooms: created once, listed by last activity", async () => {
     { id: general.id, name: "general", lastActivity: 2000 },
     { id: 3, name: "quiet", lastActivity: null },
   ]);
+  // A room made after the last message is the most recent, though still empty.
+  clock = 4000;
+  store.createRoom("fresh", alice.id);
+  assert.equal(store.listRooms()[0].name, "fresh");
   store.close();
 });
 
@@ -328,6 +332,11 @@ Deno.test("Store refuses user and room names too close to a taken one, or mixing
     'The name "\u0430lice" is too close to "alice"',
   );
   assertChatError(() => store.createUser("ａｌｉｃｅ", "h"), 'The name "alice" is taken');
+  store.createUser("MAX", "h");
+  assertChatError(
+    () => store.createUser("\u041c\u0410\u0425", "h"),
+    'The name "\u041c\u0410\u0425" is too close to "MAX"',
+  );
   assertChatError(
     () => store.findOrCreateRoom("g\u0435neral", alice.id),
     'The name "g\u0435neral" is too close to "general"',
