@@ -13,7 +13,7 @@ import { ChatError } from "./errors.ts";
 import type { Follower } from "./follower.ts";
 import { KeyReader } from "./keys.ts";
 import { inert } from "./sanitize.ts";
-import { RateLimitError, type Room, type Store, type User } from "./store.ts";
+import { type Message, RateLimitError, type Room, type Store, type User } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
 import type { Theme } from "./theme.ts";
 
@@ -43,7 +43,7 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
   let state: ChatState = initialState(room, session.history);
   const keys = new KeyReader();
 
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let done = false;
     let wake: ReturnType<typeof setTimeout> | undefined;
     const options = () => ({ width: terminal.columns, theme, now: now(), userId: user.id });
@@ -105,7 +105,7 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
               break;
             case "wake":
               clearTimeout(wake);
-              wake = setTimeout(() => dispatch({ kind: "flush" }), effect.afterMs);
+              wake = setTimeout(guarded(() => dispatch({ kind: "flush" })), effect.afterMs);
               break;
             case "command": {
               const { events, exit } = perform(effect.name, effect.args, effect.line);
@@ -178,16 +178,35 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
       return { events, exit: undefined };
     };
 
+    /** Runs `fn`; a bug in it ends the chat view with the terminal given back, not left raw. */
+    const guarded = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => {
+      try {
+        fn(...args);
+      } catch (err) {
+        if (done) return;
+        done = true;
+        clearTimeout(wake);
+        terminal.leaveInput();
+        stopKeys();
+        follower.unfollow();
+        follower.handlers = undefined;
+        reject(err);
+      }
+    };
+
     const stopKeys = terminal.readKeys(
-      (chunk) =>
-        dispatch(...keys.feed(chunk).map((key) => ({ kind: "key" as const, key, now: now() }))),
-      () => dispatch({ kind: "resize" }),
-      () => finish("quit"), // what was typed is never sent on the way out
+      guarded((chunk: string) =>
+        dispatch(...keys.feed(chunk).map((key) => ({ kind: "key" as const, key, now: now() })))
+      ),
+      guarded(() => dispatch({ kind: "resize" })),
+      guarded(() => finish("quit")), // what was typed is never sent on the way out
     );
     follower.handlers = {
-      onMessages: (roomId, messages) => dispatch({ kind: "messages", roomId, messages }),
-      onError: (text) => dispatch({ kind: "error", text }),
+      onMessages: guarded((roomId: number, messages: Message[]) =>
+        dispatch({ kind: "messages", roomId, messages })
+      ),
+      onError: guarded((text: string) => dispatch({ kind: "error", text })),
     };
-    dispatch({ kind: "joined", room, history: store.recentMessages(room.id) });
+    guarded(() => dispatch({ kind: "joined", room, history: store.recentMessages(room.id) }))();
   });
 }
