@@ -41,6 +41,15 @@ export function normalizeName(raw: string, what: NameKind): string {
   if (length > MAX_NAME_LENGTH) {
     throw new ChatError(`${what} is ${length} characters long; the limit is ${MAX_NAME_LENGTH}`);
   }
+  // PRECIS refuses compatibility characters (𝚒, ﬁ, ²): they look like letters they are not.
+  for (const char of name) {
+    if (char.normalize("NFKC") !== char.normalize("NFC")) {
+      const code = char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+      throw new ChatError(
+        `${what} holds a compatibility character (U+${code}); use the plain letter or digit it stands for`,
+      );
+    }
+  }
   const invisible = INVISIBLE.exec(name);
   if (invisible) {
     const code = invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
@@ -82,7 +91,14 @@ const PROTOTYPES = new Map(Object.entries(confusables as Record<string, string>)
 export function nameSkeleton(name: string): string {
   // Mapped in capitals and again in small letters: Cyrillic "мах" meets "max" only as
   // "МАХ" and "MAX", and "ALICE" meets "alice" only once "I" has become "l".
-  return skeleton(skeleton(mapWidth(name).toUpperCase()).toLowerCase());
+  // Until nothing changes: a prototype can be a small letter that looks like another in capitals.
+  let current = mapWidth(name);
+  for (let round = 0; round < 4; round++) {
+    const next = skeleton(skeleton(current.toUpperCase()).toLowerCase());
+    if (next === current) break;
+    current = next;
+  }
+  return current;
 }
 
 /** TS #39's skeleton: NFD, each character to its prototype, NFD again. */

@@ -153,9 +153,9 @@ function lstatOrUndefined(path: string): Stats | undefined {
  * something visible is: a deleted database, or something other than a plain
  * file where SQLite keeps its -wal and -shm files.
  */
-function diagnose(path: string): ChatError | undefined {
+function diagnose(path: string, { exists = true } = {}): ChatError | undefined {
   if (path === ":memory:") return undefined;
-  if (!lstatOrUndefined(path)) return new ChatError(`${path} was deleted or moved away`);
+  if (exists && !lstatOrUndefined(path)) return new ChatError(`${path} was deleted or moved away`);
   for (const suffix of ["-wal", "-shm"]) {
     const stat = lstatOrUndefined(path + suffix);
     const problem = stat && notPlainFile(stat);
@@ -185,6 +185,13 @@ function fileIdentity(path: string): string | undefined {
  */
 function prepareFile(path: string, create: boolean): void {
   if (path === ":memory:") return;
+  const link = lstatOrUndefined(path);
+  if (link?.isSymbolicLink() && link.uid !== (Deno.uid() ?? link.uid)) {
+    // Another account's link could point anywhere, a database in your home included.
+    throw new ChatError(
+      `${path} is a link another account made; chatroom follows only your own links to a database`,
+    );
+  }
   let stat;
   try {
     stat = statSync(path);
@@ -194,6 +201,8 @@ function prepareFile(path: string, create: boolean): void {
         `There is no database at ${path}; check --db or CHATROOM_DB (chatroom register creates one)`,
       );
     }
+    const planted = diagnose(path, { exists: false });
+    if (planted) throw planted;
     let fd;
     try {
       // Never through a link, and only a file that was not there: ours, so its mode is ours to set.
@@ -259,10 +268,29 @@ export class Store {
     );
   }
 
+  /** The schema_version last found to hold exactly chatroom's own tables and indexes. */
+  #checkedSchema = -1;
+
+  /**
+   * Refuses a file whose schema someone changed by hand: a view or trigger
+   * planted under a table's name would make any read or write run their SQL
+   * (a recursive one runs for ever). Checked before every statement; SQLite
+   * counts schema changes, so the full check runs only after one.
+   */
+  #checkSchema(): void {
+    const version = Number(this.#db.prepare("PRAGMA schema_version").get()?.schema_version);
+    if (version === this.#checkedSchema) return;
+    if (schemaOf(this.#db) !== expectedSchema()) throw foreignSchema(this.path);
+    this.#checkedSchema = version;
+  }
+
   #sql(sql: string): StatementSync {
+    this.#checkSchema();
     let statement = this.#statements.get(sql);
     if (!statement) {
       statement = this.#db.prepare(sql);
+      // Integers past 2^53 would throw as numbers: read as BigInt, then checked by safeNumber().
+      statement.setReadBigInts(true);
       this.#statements.set(sql, statement);
     }
     return statement;
@@ -343,11 +371,12 @@ export class Store {
   /** Finds an account by name, ignoring case, with its password hash. */
   findUser(name: string): (User & { passwordHash: string }) | undefined {
     const row = this.#sql(
-      "SELECT id, substr(name, 1, 64) AS name, password_hash FROM users WHERE name_key = ?",
+      // A hash is about 120 characters; a planted megabyte of one is cut, and then refused.
+      "SELECT id, substr(name, 1, 64) AS name, substr(password_hash, 1, 512) AS password_hash FROM users WHERE name_key = ?",
     ).get(nameKey(name.trim()));
     if (!row) return undefined;
     return {
-      id: Number(row.id),
+      id: safeNumber(row.id),
       name: shownName(String(row.name)),
       passwordHash: String(row.password_hash),
     };
@@ -367,9 +396,9 @@ export class Store {
     const row = this.#sql(
       "SELECT locked_until FROM login_failures WHERE user_id = ? AND uid = ?",
     ).get(userId, uid);
-    const wait = Number(row?.locked_until ?? 0) - this.#now();
+    const wait = safeNumber(row?.locked_until) - this.#now();
     // A planted far-future lock is worth at most the longest wait we set.
-    return Number.isFinite(wait) ? Math.min(Math.max(0, wait), MAX_LOGIN_WAIT_MS) : 0;
+    return Math.min(Math.max(0, wait), MAX_LOGIN_WAIT_MS);
   }
 
   /**
@@ -387,7 +416,7 @@ export class Store {
              THEN ? + min(?, 1000 << min(16, failures + 1 - 3)) ELSE 0 END
          RETURNING locked_until`,
       ).get(userId, uid, now, MAX_LOGIN_WAIT_MS);
-      return Math.max(0, Number(row?.locked_until ?? 0) - now);
+      return Math.min(Math.max(0, safeNumber(row?.locked_until) - now), MAX_LOGIN_WAIT_MS);
     });
   }
 
@@ -400,14 +429,18 @@ export class Store {
 
   /** The rate limit of `kind` in this database: its settings, else the default. */
   #rate(kind: "message" | "room"): Rate {
-    const setting = (name: string, fallback: number) => {
-      const value = Number(this.#sql("SELECT value FROM settings WHERE name = ?").get(name)?.value);
-      return Number.isFinite(value) && value > 0 ? value : fallback;
+    // Anyone can write these: values outside what makes sense fall back or are held to it.
+    const setting = (name: string, fallback: number, min: number, max: number) => {
+      const value = safeNumber(
+        this.#sql("SELECT value FROM settings WHERE name = ?").get(name)?.value,
+        fallback,
+      );
+      return value > 0 ? Math.min(Math.max(value, min), max) : fallback;
     };
     const fallback = DEFAULT_LIMITS[kind];
     return {
-      burst: setting(`${kind}_burst`, fallback.burst),
-      perSecond: setting(`${kind}s_per_second`, fallback.perSecond),
+      burst: setting(`${kind}_burst`, fallback.burst, 1, 1e9),
+      perSecond: setting(`${kind}s_per_second`, fallback.perSecond, 1 / 3600, 1e9),
     };
   }
 
@@ -436,10 +469,11 @@ export class Store {
       "SELECT tokens, updated_at FROM allowances WHERE user_id = ? AND kind = ?",
     ).get(userId, kind);
     let tokens = burst;
-    if (row) {
-      const elapsed = Math.max(0, now - Number(row.updated_at)) / 1000;
-      tokens = Math.min(burst, Number(row.tokens) + elapsed * perSecond);
-      if (!Number.isFinite(tokens)) tokens = burst;
+    const updatedAt = safeNumber(row?.updated_at, Infinity);
+    // A row from the future, or that is not numbers, starts a full bucket: it cannot stall anyone.
+    if (row && updatedAt <= now) {
+      const stored = Math.min(Math.max(safeNumber(row.tokens, burst), 0), burst);
+      tokens = Math.min(burst, stored + (now - updatedAt) / 1000 * perSecond);
     }
     if (tokens < 1) return Math.ceil((1 - tokens) / perSecond * 1000);
     this.#sql(
@@ -534,12 +568,14 @@ export class Store {
    */
   *roomStats(): Generator<Room & { messages: number }> {
     // A statement of its own: the iterator keeps it busy until it is done.
+    this.#checkSchema();
     const rows = this.#db.prepare(
       `SELECT r.id, substr(r.name, 1, 64) AS name, count(m.id) AS messages, max(m.sent_at) AS last
        FROM rooms r LEFT JOIN messages m ON m.room_id = r.id
        GROUP BY r.id ORDER BY last IS NULL, last DESC, r.name_key`,
-    ).iterate();
-    for (const row of rows) yield { ...toRoom(row), messages: Number(row.messages) };
+    );
+    rows.setReadBigInts(true);
+    for (const row of rows.iterate()) yield { ...toRoom(row), messages: safeNumber(row.messages) };
   }
 
   /**
@@ -602,7 +638,7 @@ export class Store {
   /** The id of a room's newest message, or 0 when it has none. */
   lastMessageId(roomId: number): number {
     const row = this.#sql("SELECT max(id) AS id FROM messages WHERE room_id = ?").get(roomId);
-    return Number(row?.id ?? 0);
+    return safeNumber(row?.id);
   }
 
   /** Closes the connection. */
@@ -631,23 +667,45 @@ const MESSAGE_COLUMNS = `m.id, m.room_id, m.user_id, substr(u.name, 1, 64) AS us
   substr(m.text, 1, ${SHOWN_TEXT_LIMIT}) AS text,
   max(0, length(m.text) - ${SHOWN_TEXT_LIMIT}) AS more, m.sent_at`;
 
+/**
+ * A number read from the file: anything else (text, NaN, an integer past
+ * JavaScript's safe range, read as a BigInt) becomes `fallback`.
+ */
+function safeNumber(value: unknown, fallback = 0): number {
+  if (typeof value === "bigint") {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : fallback;
+  }
+  return typeof value === "number" && Number.isFinite(value) ? value : fallback;
+}
+
+/** Most milliseconds from the epoch a Date can hold. */
+const MAX_TIME = 8.64e15;
+
+/** A time read from the file; one no clock can show becomes the epoch. */
+function safeTime(value: unknown): number {
+  const time = safeNumber(value);
+  return Math.abs(time) <= MAX_TIME ? time : 0;
+}
+
 function toRoom(row: Row): Room {
   return {
-    id: Number(row.id),
+    id: safeNumber(row.id),
     name: shownName(String(row.name)),
-    lastActivity: row.last == null ? null : Number(row.last),
+    lastActivity: row.last == null ? null : safeTime(row.last),
   };
 }
 
 function toMessage(row: Row): Message {
   return {
-    id: Number(row.id),
-    roomId: Number(row.room_id),
-    userId: Number(row.user_id),
+    id: safeNumber(row.id),
+    roomId: safeNumber(row.room_id),
+    userId: safeNumber(row.user_id),
     userName: shownName(String(row.user_name)),
     text: String(row.text),
-    more: Number(row.more),
-    sentAt: Number(row.sent_at),
+    more: safeNumber(row.more),
+    sentAt: safeTime(row.sent_at),
   };
 }
 
@@ -699,12 +757,19 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   } catch (err) {
     throw describe(path, err);
   }
+  // SQLite follows a link at the path: one swapped in since prepareFile() looked is refused
+  // here, before the first statement reads or writes anything.
+  if (path !== ":memory:" && fileIdentity(path) !== identity) {
+    db.close();
+    throw new ChatError(`${path} was replaced while chatroom opened it; try again`);
+  }
   try {
     checkSchema(path, db);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db);
+    if (schemaOf(db) !== expectedSchema()) throw foreignSchema(path);
   } catch (err) {
     db.close();
     throw err instanceof ChatError ? err : describe(path, err);
@@ -732,6 +797,42 @@ function checkSchema(path: string, db: DatabaseSync): void {
     const tables = Number(db.prepare("SELECT count(*) AS n FROM sqlite_schema").get()?.n);
     if (tables > 0) throw new ChatError(`${path} is an SQLite database but not a chatroom one`);
   }
+  // Migrating runs statements on the tables: none may run someone else's SQL.
+  const planted = db.prepare(
+    "SELECT count(*) AS n FROM sqlite_schema WHERE type IN ('view', 'trigger')",
+  ).get();
+  if (Number(planted?.n) > 0) throw foreignSchema(path);
+}
+
+function foreignSchema(path: string): ChatError {
+  return new ChatError(
+    `${path} holds tables, views or triggers chatroom did not make: someone changed it by hand, and chatroom will not use it`,
+  );
+}
+
+/** Most schema objects compared: a file with more is not ours anyway. */
+const MAX_SCHEMA_OBJECTS = 100;
+
+/** Every object in a database's schema, in one string to compare. */
+function schemaOf(db: DatabaseSync): string {
+  return db.prepare(
+    "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name LIMIT ?",
+  ).all(MAX_SCHEMA_OBJECTS).map((row) =>
+    JSON.stringify([row.type, row.name, row.tbl_name, row.sql])
+  ).join("\n");
+}
+
+let expected: string | undefined;
+
+/** The schema the migrations make, read once from a database in memory. */
+function expectedSchema(): string {
+  if (expected === undefined) {
+    const db = new DatabaseSync(":memory:");
+    migrate(db);
+    expected = schemaOf(db);
+    db.close();
+  }
+  return expected;
 }
 
 function migrate(db: DatabaseSync): void {

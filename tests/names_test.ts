@@ -36,6 +36,10 @@ Deno.test("nameKey() folds case after NFC", () => {
 Deno.test("normalizeName() maps fullwidth forms and refuses invisible characters", async (t) => {
   assert.equal(normalizeName("ａｌｉｃｅ", "User name"), "alice");
   assertChatError(
+    () => normalizeName("v\u{1d692}ctim", "User name"),
+    "User name holds a compatibility character (U+1D692)",
+  );
+  assertChatError(
     () => normalizeName("ali\u034fce", "User name"),
     "User name holds an invisible character (U+034F), which names may not",
   );
@@ -67,6 +71,8 @@ Deno.test("nameSkeleton() is one for names that look alike", () => {
   assert.equal(nameSkeleton("\u0412\u041e\u0412"), nameSkeleton("bob"));
   assert.equal(nameSkeleton("\u0392\u039f\u0392"), nameSkeleton("bob"));
   assert.equal(nameSkeleton("ALICE"), alice);
+  // A prototype with a prototype of its own: mathematical monospace 𝚒 is i, and i is l.
+  assert.equal(nameSkeleton("v\u{1d692}ctim"), nameSkeleton("victim"));
   assert.equal(nameSkeleton("\u0440\u0430\u0443\u0440\u0430l"), nameSkeleton("paypal"));
   assert.notEqual(nameSkeleton("alice2"), alice);
   assert.notEqual(nameSkeleton("bob"), alice);

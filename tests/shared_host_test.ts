@@ -218,3 +218,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "Another account's link at the database path is not followed into the victim's home",
+  ignore: !isRoot,
+  fn() {
+    using host = setUp();
+    const victim = { CHATROOM_PASSWORD: "victim-password" };
+    assert.equal(host.chat(VICTIM, ["register", "--user", "victim"], victim).code, 0);
+    // The victim keeps a chatroom database of their own at home.
+    const notes = `${host.home(VICTIM)}/notes.db`;
+    const own = host.chat(VICTIM, ["register", "--user", "me"], { ...victim, CHATROOM_DB: notes });
+    assert.equal(own.code, 0, own.stderr);
+    const before = Deno.readFileSync(notes);
+    host.as(ATTACKER, `mv ${host.db} ${host.shared}/old.db && ln -s ${notes} ${host.db}`);
+    const listed = host.chat(VICTIM, ["rooms"]);
+    assert.equal(listed.code, 1);
+    assert.match(listed.stderr, /chat\.db is a link another account made/);
+    assert.deepEqual(Deno.readFileSync(notes), before, "the victim's own database is untouched");
+    assert.deepEqual(listing(host.home(VICTIM)).filter((f) => f.startsWith("notes.db")), [
+      "notes.db",
+    ]);
+  },
+});
