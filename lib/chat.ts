@@ -49,26 +49,41 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
     const options = () => ({ width: terminal.columns, theme, now: now(), userId: user.id });
     const view = () => inputView(promptFor(state.room), state.draft, terminal.columns);
 
+    let settled = false;
+    /** Gives the terminal and the follower back, whatever happened; once. */
+    const release = () => {
+      if (settled) return false;
+      settled = true;
+      done = true;
+      clearTimeout(wake);
+      try {
+        terminal.leaveInput();
+      } finally {
+        stopKeys();
+        follower.unfollow();
+        follower.handlers = undefined;
+        session.history.splice(0, session.history.length, ...state.history);
+      }
+      return true;
+    };
+
     const finish = (how: "leave" | "quit") => {
       if (done) return;
       done = true;
-      clearTimeout(wake);
-      if (state.outbox.length > 0) {
-        terminal.drawInput(
-          view(),
-          renderShown({
-            kind: "error",
-            text:
-              `${state.outbox.length} messages waiting for the rate limit were not sent; Up recalls them`,
-          }, options()),
-        );
+      try {
+        if (state.outbox.length > 0) {
+          terminal.drawInput(
+            view(),
+            renderShown({
+              kind: "error",
+              text:
+                `${state.outbox.length} messages waiting for the rate limit were not sent; Up recalls them`,
+            }, options()),
+          );
+        }
+      } finally {
+        if (release()) resolve(how);
       }
-      terminal.leaveInput();
-      stopKeys();
-      follower.unfollow();
-      follower.handlers = undefined;
-      session.history.splice(0, session.history.length, ...state.history);
-      resolve(how);
     };
 
     /** Runs events through `update` and performs the effects, drawing once at the end. */
@@ -183,14 +198,11 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
       try {
         fn(...args);
       } catch (err) {
-        if (done) return;
-        done = true;
-        clearTimeout(wake);
-        terminal.leaveInput();
-        stopKeys();
-        follower.unfollow();
-        follower.handlers = undefined;
-        reject(err);
+        try {
+          release();
+        } finally {
+          reject(err);
+        }
       }
     };
 

@@ -136,9 +136,12 @@ function remember(history: readonly string[], line: string): readonly string[] {
 
 /** Enter: a line is sent or run; a draft with line breaks is always sent as text. */
 function submit(state: ChatState): [ChatState, ChatEffect[]] {
-  // Blank lines at the end of a paste are not part of the message.
+  // A draft of more than one line is text, even once the blank lines at its end are dropped.
+  const multiline = state.draft.text.includes("\n");
   const text = state.draft.text.replace(/\n\s*$/, "");
-  const input = text.includes("\n") ? { kind: "text" as const, text } : parseInput(text);
+  const input = multiline
+    ? (text.trim() ? { kind: "text" as const, text } : { kind: "empty" as const })
+    : parseInput(text);
   if (input.kind === "empty") return [{ ...state, draft: EMPTY_DRAFT, browsing: undefined }, []];
   const next = {
     ...state,
@@ -249,7 +252,7 @@ function key(state: ChatState, event: KeyEvent, now: number): [ChatState, ChatEf
       break;
     case "up":
     case "down":
-      if (state.draft.text.includes("\n")) break; // moving within a multi-line draft
+      if (state.draft.text.includes("\n")) break; // not history while a multi-line draft is open
       return [browse(typing, event.name === "up" ? -1 : 1), []];
     case "ctrl-l":
       return [typing, [{ kind: "redraw" }]];
@@ -293,11 +296,15 @@ export function update(state: ChatState, event: ChatEvent): [ChatState, ChatEffe
       return [next, [...effects, wake]];
     }
     case "refused": {
-      // The refused text comes back unless something new was typed meanwhile.
+      // The refused text comes back unless something new was typed meanwhile,
+      // and whatever waits behind it still goes.
       const draft = state.draft.text
         ? state.draft
         : { text: event.text, cursor: event.text.length };
-      return show({ ...state, draft }, [{ kind: "error", text: event.reason }]);
+      const [next, effects] = show({ ...state, draft }, [{ kind: "error", text: event.reason }]);
+      const [first, ...rest] = next.outbox;
+      if (!first) return [next, effects];
+      return [{ ...next, outbox: rest }, [...effects, { kind: "send", ...first }]];
     }
     case "joined": {
       const entered = { ...state, room: event.room, lastShown: 0 };

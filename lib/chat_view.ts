@@ -49,8 +49,9 @@ export function inputView(prompt: string, draft: Draft, width: number): InputVie
   };
   for (const { segment } of graphemes.segment(prompt)) place(segment, stringWidth(segment));
   let offset = 0;
-  const markCursor = () => {
-    if (offset !== draft.cursor) return;
+  // The cursor is where its segment starts, even when it points inside one (a flag cut in two).
+  const markCursor = (length = 0) => {
+    if (draft.cursor < offset || draft.cursor > offset + Math.max(0, length - 1)) return;
     if (used >= columns) {
       rows.push(row);
       row = "";
@@ -60,7 +61,7 @@ export function inputView(prompt: string, draft: Draft, width: number): InputVie
     cursorColumn = used;
   };
   for (const { segment } of graphemes.segment(draft.text)) {
-    markCursor();
+    markCursor(segment.length);
     if (segment === "\n") {
       rows.push(row);
       row = "";

@@ -49,7 +49,7 @@ function wordEnd(text: string, cursor: number): number {
 }
 
 function lineStart(text: string, cursor: number): number {
-  return text.lastIndexOf("\n", cursor - 1) + 1;
+  return cursor === 0 ? 0 : text.lastIndexOf("\n", cursor - 1) + 1;
 }
 
 function lineEnd(text: string, cursor: number): number {

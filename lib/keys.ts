@@ -87,7 +87,7 @@ const SEQUENCES: Record<string, KeyName> = {
 
 // An escape sequence: CSI parameters and a final byte, SS3 and a letter, or Alt and one character.
 // deno-lint-ignore no-control-regex -- reading escape sequences is the point
-const ESCAPE_SEQUENCE = /^\x1b(\[[0-9;?]*[\x40-\x7e]|O[A-Za-z]|[\s\S])/;
+const ESCAPE_SEQUENCE = /^\x1b(\[[0-9;?]*[\x40-\x7e]|O[A-Za-z]|[^\x1b])/;
 // deno-lint-ignore no-control-regex -- reading escape sequences is the point
 const INCOMPLETE_ESCAPE = /^\x1b(\[[0-9;?]*|O)?$/;
 
@@ -151,7 +151,6 @@ export class KeyReader {
         }
         const name = SEQUENCES[match[1]];
         if (name) events.push({ kind: "key", name });
-        else if (match[1] === "\x1b") events.push({ kind: "key", name: "escape" });
         input = input.slice(match[0].length);
         continue;
       }

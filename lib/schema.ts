@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import { nameSkeleton } from "./names.ts";
+import { nameKey, nameSkeleton } from "./names.ts";
 
 /**
  * Schema migrations, applied in order inside one transaction. Migration `i`
@@ -63,9 +63,29 @@ export const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
     db.exec("CREATE INDEX users_by_skeleton ON users (skeleton)");
     db.exec("CREATE INDEX rooms_by_skeleton ON rooms (skeleton)");
   },
-  // Skeletons ignore case the way capitals look too ("МАХ" is "MAX").
-  fillSkeletons,
+  // Skeletons ignore case the way capitals look too ("МАХ" is "MAX"), and keys map
+  // fullwidth forms ("ａｌｉｃｅ" is found as "alice").
+  (db) => {
+    fillSkeletons(db);
+    rekey(db);
+  },
 ];
+
+/**
+ * Gives names their key as names.ts computes it now. A name whose new key
+ * another name already has keeps its old one: both stay reachable as before.
+ */
+function rekey(db: DatabaseSync): void {
+  for (const table of ["users", "rooms"]) {
+    const taken = db.prepare(`SELECT 1 FROM ${table} WHERE name_key = ?`);
+    const update = db.prepare(`UPDATE ${table} SET name_key = ? WHERE id = ?`);
+    const rows = db.prepare(`SELECT id, substr(name, 1, 64) AS name, name_key FROM ${table}`);
+    for (const row of rows.iterate()) {
+      const key = nameKey(String(row.name));
+      if (key !== row.name_key && !taken.get(key)) update.run(key, Number(row.id));
+    }
+  }
+}
 
 /** Gives every user and room name its skeleton, as names.ts computes it now. */
 function fillSkeletons(db: DatabaseSync): void {

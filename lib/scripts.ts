@@ -222,7 +222,8 @@ export async function exportRoom(
   let first = true;
   for (;;) {
     const batch = store.messagesAfter(room.id, afterId, EXPORT_BATCH);
-    if (batch.length === 0) break;
+    // Ids only grow, so every batch moves on; one that did not would repeat for ever.
+    if (batch.length === 0 || batch[batch.length - 1].id <= afterId) break;
     afterId = batch[batch.length - 1].id;
     let pending = "";
     for (const message of batch) {

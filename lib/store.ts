@@ -316,7 +316,8 @@ export class Store {
         this.#sql("COMMIT").run();
         return result;
       } catch (err) {
-        if (this.#db.isTransaction) this.#sql("ROLLBACK").run();
+        // Not through #sql(): a failed schema check must not keep the write lock.
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
         throw err;
       }
     });
@@ -595,11 +596,17 @@ export class Store {
           wait,
         );
       }
-      return Number(
-        this.#sql(
-          "INSERT INTO messages (room_id, user_id, text, sent_at) VALUES (?, ?, ?, ?)",
-        ).run(roomId, userId, text, this.#now()).lastInsertRowid,
-      );
+      const { lastInsertRowid } = this.#sql(
+        "INSERT INTO messages (room_id, user_id, text, sent_at) VALUES (?, ?, ?, ?)",
+      ).run(roomId, userId, text, this.#now());
+      const id = safeNumber(lastInsertRowid, -1);
+      // After a planted id past 2^53, every new one would be too: no reader could tell them apart.
+      if (id < 1) {
+        throw new ChatError(
+          `${this.path} holds a message id past 2^53 that was written by hand; chatroom cannot number messages after it`,
+        );
+      }
+      return id;
     });
     if (this.path !== ":memory:") this.#wake.ping();
     return id;
@@ -611,7 +618,7 @@ export class Store {
       `SELECT * FROM (
          SELECT ${MESSAGE_COLUMNS}
          FROM messages m JOIN users u ON u.id = m.user_id
-         WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?
+         WHERE m.room_id = ? AND m.id BETWEEN 1 AND ${MAX_ID} ORDER BY m.id DESC LIMIT ?
        ) ORDER BY id`,
     ).all(roomId, limit).map(toMessage);
   }
@@ -621,7 +628,7 @@ export class Store {
     return this.#sql(
       `SELECT ${MESSAGE_COLUMNS}
        FROM messages m JOIN users u ON u.id = m.user_id
-       WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`,
+       WHERE m.room_id = ? AND m.id > ? AND m.id <= ${MAX_ID} ORDER BY m.id LIMIT ?`,
     ).all(roomId, afterId, limit).map(toMessage);
   }
 
@@ -637,7 +644,10 @@ export class Store {
 
   /** The id of a room's newest message, or 0 when it has none. */
   lastMessageId(roomId: number): number {
-    const row = this.#sql("SELECT max(id) AS id FROM messages WHERE room_id = ?").get(roomId);
+    const row = this.#sql(
+      `SELECT max(id) AS id FROM messages WHERE room_id = ? AND id <= ${MAX_ID}`,
+    )
+      .get(roomId);
     return safeNumber(row?.id);
   }
 
@@ -656,6 +666,9 @@ function likePattern(search: string | undefined): string {
   if (search === undefined) return "%";
   return `%${nameKey(search.trim()).replace(/[\\%_]/g, "\\$&")}%`;
 }
+
+/** Highest message id read: past it, ids are not exact as JavaScript numbers. */
+const MAX_ID = Number.MAX_SAFE_INTEGER;
 
 /** Longest wait for another password try. */
 const MAX_LOGIN_WAIT_MS = 60_000;
@@ -797,11 +810,8 @@ function checkSchema(path: string, db: DatabaseSync): void {
     const tables = Number(db.prepare("SELECT count(*) AS n FROM sqlite_schema").get()?.n);
     if (tables > 0) throw new ChatError(`${path} is an SQLite database but not a chatroom one`);
   }
-  // Migrating runs statements on the tables: none may run someone else's SQL.
-  const planted = db.prepare(
-    "SELECT count(*) AS n FROM sqlite_schema WHERE type IN ('view', 'trigger')",
-  ).get();
-  if (Number(planted?.n) > 0) throw foreignSchema(path);
+  // Migrating runs statements on the tables: the file must hold what that version made, no more.
+  if (version > 0 && schemaOf(db) !== expectedSchema(version)) throw foreignSchema(path);
 }
 
 function foreignSchema(path: string): ChatError {
@@ -816,31 +826,35 @@ const MAX_SCHEMA_OBJECTS = 100;
 /** Every object in a database's schema, in one string to compare. */
 function schemaOf(db: DatabaseSync): string {
   return db.prepare(
-    "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name LIMIT ?",
+    // ANALYZE's statistics tables only steer the query planner: an owner may make them.
+    `SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_stat%' ESCAPE '\\'
+     ORDER BY type, name LIMIT ?`,
   ).all(MAX_SCHEMA_OBJECTS).map((row) =>
     JSON.stringify([row.type, row.name, row.tbl_name, row.sql])
   ).join("\n");
 }
 
-let expected: string | undefined;
+const expected = new Map<number, string>();
 
-/** The schema the migrations make, read once from a database in memory. */
-function expectedSchema(): string {
-  if (expected === undefined) {
+/** The schema the migrations up to `version` make, read once from a database in memory. */
+function expectedSchema(version = SCHEMA_VERSION): string {
+  let schema = expected.get(version);
+  if (schema === undefined) {
     const db = new DatabaseSync(":memory:");
-    migrate(db);
-    expected = schemaOf(db);
+    migrate(db, version);
+    schema = schemaOf(db);
     db.close();
+    expected.set(version, schema);
   }
-  return expected;
+  return schema;
 }
 
-function migrate(db: DatabaseSync): void {
-  if (userVersion(db) === SCHEMA_VERSION) return;
+function migrate(db: DatabaseSync, to = SCHEMA_VERSION): void {
+  if (userVersion(db) >= to) return;
   db.exec("BEGIN IMMEDIATE");
   try {
     // Another terminal may have migrated while we waited for the lock.
-    for (let version = userVersion(db); version < SCHEMA_VERSION; version++) {
+    for (let version = userVersion(db); version < to; version++) {
       const migration = MIGRATIONS[version];
       if (typeof migration === "string") db.exec(migration);
       else migration(db);

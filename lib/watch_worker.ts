@@ -37,7 +37,7 @@ function check(): void {
   try {
     while (store && roomId !== undefined) {
       const messages = store.messagesAfter(roomId, afterId, BATCH);
-      if (messages.length === 0) return;
+      if (messages.length === 0 || messages[messages.length - 1].id <= afterId) return;
       afterId = messages[messages.length - 1].id;
       post({ type: "messages", roomId, generation, messages });
       if (messages.length < BATCH) return;

@@ -222,3 +222,43 @@ Deno.test("update(): blank lines at the end of a pasted block are not sent", () 
   );
   assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "one\ntwo" }]);
 });
+
+Deno.test("update(): a refused message in the outbox lets the ones behind it go", () => {
+  let [state] = run(
+    initialState(GENERAL, []),
+    typed("a"),
+    press("enter"),
+    {
+      kind: "limited",
+      roomId: 1,
+      text: "a",
+      waitMs: 200,
+    },
+    typed("b"),
+    press("enter"),
+  );
+  let effects;
+  [state, effects] = run(state, { kind: "flush" });
+  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "a" }]);
+  [state, effects] = run(state, { kind: "refused", text: "a", reason: "no" });
+  assert.deepEqual(effects.at(-1), { kind: "send", roomId: 1, text: "b" });
+  assert.deepEqual(state.outbox, []);
+});
+
+Deno.test("update(): a pasted command line with a line break is text, not a command", () => {
+  const [, effects] = run(
+    initialState(GENERAL, []),
+    key({ kind: "paste", text: "/quit\n" }),
+    press("enter"),
+  );
+  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "/quit" }]);
+});
+
+Deno.test("KeyReader and editDraft edge cases: Esc before a sequence, Ctrl-U at the start", () => {
+  assert.deepEqual(new KeyReader().feed("\x1b\x1b[D"), [
+    { kind: "key", name: "escape" },
+    { kind: "key", name: "left" },
+  ]);
+  assert.deepEqual(editDraft({ text: "\nabc", cursor: 0 }, "ctrl-u"), { text: "\nabc", cursor: 0 });
+  assert.deepEqual(editDraft({ text: "\nabc", cursor: 0 }, "home"), { text: "\nabc", cursor: 0 });
+});

@@ -27,3 +27,10 @@ Deno.test("inputView() folds a tall draft around the cursor", () => {
   assert.equal(start.cursorRow, 0);
   assert.match(start.rows[1], /more rows \(\d+ below\)/);
 });
+
+Deno.test("inputView() places a cursor that points inside a grapheme at its start", () => {
+  const text = "🇺🇸\u{1F1E9}🇫🇷"; // a lone regional indicator between two flags
+  const view = inputView("> ", { text, cursor: 6 }, 40);
+  assert.equal(view.cursorRow, 0);
+  assert.ok(view.cursorColumn >= 4, `column ${view.cursorColumn}`);
+});

@@ -105,3 +105,33 @@ Deno.test("a FIFO planted as -shm beside a database yet to be made is named, not
   mkfifoSync(`${dir.path}/new.db-shm`);
   assertChatError(() => openStore(`${dir.path}/new.db`), "new.db-shm is a FIFO");
 });
+
+Deno.test("a message id past 2^53 is skipped by readers, and no new one is numbered after it", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  const room = store.createRoom("general", alice.id);
+  store.addMessage(room.id, alice.id, "before");
+  const db = new DatabaseSync(`${dir.path}/chat.db`);
+  db.prepare("INSERT INTO messages (id, room_id, user_id, text, sent_at) VALUES (?, ?, ?, 'x', 1)")
+    .run(2n ** 60n, room.id, alice.id);
+  db.close();
+  assert.deepEqual(store.recentMessages(room.id).map((m) => m.text), ["before"]);
+  assert.deepEqual(store.messagesAfter(room.id, 0).map((m) => m.text), ["before"]);
+  assertChatError(() => store.addMessage(room.id, alice.id, "after"), "message id past 2^53");
+  assert.deepEqual(store.recentMessages(room.id).map((m) => m.text), ["before"], "rolled back");
+  store.close();
+});
+
+Deno.test("a schema changed between BEGIN and the insert is refused, and the lock let go", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  const room = store.createRoom("general", alice.id);
+  const db = new DatabaseSync(`${dir.path}/chat.db`, { timeout: 1000 });
+  db.exec("CREATE TRIGGER t AFTER INSERT ON messages BEGIN SELECT 1; END");
+  assertChatError(() => store.addMessage(room.id, alice.id, "hi"), FOREIGN);
+  db.exec("DROP TRIGGER t"); // the owner can still write: no lock is held
+  db.close();
+  store.close();
+});

@@ -9,6 +9,7 @@ const ALLOWED = new Map([
   ["${table}", 'a table name, typed "users" | "rooms" or from a literal list'],
   ["${ROOM_NAME}", "a constant column list"],
   ["${MESSAGE_COLUMNS}", "a constant column list"],
+  ["${MAX_ID}", "a constant number, Number.MAX_SAFE_INTEGER"],
 ]);
 
 const SQL = /\b(SELECT|INSERT|UPDATE|DELETE|PRAGMA|CREATE|ALTER|DROP|REPLACE)\b/;

@@ -256,12 +256,17 @@ Deno.test("openStore() migrates a version 1 database in place", () => {
   db.prepare(
     "INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('bob', 'bob', 'h', 1)",
   ).run();
+  // Allowed then: fullwidth letters, keyed as they were typed.
+  db.prepare(
+    "INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('ｃａｒｏｌ', 'ｃａｒｏｌ', 'h', 1)",
+  ).run();
   db.prepare(
     "INSERT INTO rooms (name, name_key, created_by, created_at) VALUES ('General', 'general', 1, 1)",
   ).run();
   db.close();
   const store = openStore(path);
   assert.equal(store.findUser("bob")?.name, "bob");
+  assert.equal(store.findUser("carol")?.name, "ｃａｒｏｌ", "found by the key names have now");
   // The migration gave old names their skeletons: look-alikes are refused.
   assertChatError(
     () => store.createUser("b\u043eb", "h"),
