@@ -26,6 +26,15 @@ async function createAccount(screen: Screen, name: string, password: string): Pr
   await screen.line(password);
 }
 
+/** Logs in from the first menu, typing `name` (as the user would) and `password`. */
+async function logInFromMenu(screen: Screen, name: string, password: string): Promise<void> {
+  await choose(screen, "Log in");
+  await screen.waitFor("User name:");
+  await screen.line(name);
+  await screen.waitFor(`Password for ${name.toLowerCase()}`);
+  await screen.line(password);
+}
+
 async function registerByScript(db: string, name: string): Promise<void> {
   const run = await runChat(["register", "--user", name], {
     env: { CHATROOM_DB: db, CHATROOM_PASSWORD: `${name}-password` },
@@ -166,21 +175,13 @@ Deno.test("history survives a restart; wrong passwords and taken names are refus
 
   await using again = await Screen.start([], { CHATROOM_DB: db });
   await again.waitFor("Welcome to chatroom");
-  await choose(again, "Log in");
-  await again.waitFor("User name:");
-  await again.line("alice");
-  await again.waitFor("Password for alice");
-  await again.line("wrong-password");
+  await logInFromMenu(again, "alice", "wrong-password");
   await again.waitFor("Wrong password for alice");
   await again.line("q");
   // Back at the menu, and the abandoned password prompt is gone from the screen.
   await again.waitFor(/Wrong password for alice\n\? Welcome to chatroom/);
 
-  await choose(again, "Log in");
-  await again.waitFor("User name:");
-  await again.line("ALICE");
-  await again.waitFor("Password for alice");
-  await again.line("alice-password");
+  await logInFromMenu(again, "ALICE", "alice-password");
   await again.waitFor("Pick a room");
   await choose(again, "general");
   await again.waitFor(bubbleLine("remember me"));
@@ -250,19 +251,11 @@ Deno.test("Esc and Ctrl-C go back a step in menus; Tab completes; Ctrl-D on an e
   await screen.waitFor("There are no rooms yet");
   await screen.press("Escape");
   await screen.waitFor(/Logged out alice\n\? Welcome to chatroom/);
-  await choose(screen, "Log in");
-  await screen.waitFor("User name:");
-  await screen.line("alice");
-  await screen.waitFor("Password for alice");
-  await screen.line("alice-password");
+  await logInFromMenu(screen, "alice", "alice-password");
   await screen.waitFor("There are no rooms yet");
   await screen.press("C-c");
   await screen.waitFor(/Logged out alice\n\? Welcome to chatroom/);
-  await choose(screen, "Log in");
-  await screen.waitFor("User name:");
-  await screen.line("alice");
-  await screen.waitFor("Password for alice");
-  await screen.line("alice-password");
+  await logInFromMenu(screen, "alice", "alice-password");
   await choose(screen, "+ Create a room");
   await screen.waitFor("Room name:");
   await screen.line("general");
