@@ -4,6 +4,11 @@ import { emitKeypressEvents } from "node:readline";
 const BRACKETED_PASTE_ON = "\x1b[?2004h";
 const BRACKETED_PASTE_OFF = "\x1b[?2004l";
 
+/** Lines of text for a terminal in raw mode, where a line feed does not return the carriage. */
+function rawLines(text: string): string {
+  return text ? text.replaceAll("\n", "\r\n") + "\r\n" : "";
+}
+
 /**
  * The one module that writes to the terminal. In the chat view, anything
  * printed goes above the input area and the prompt and draft are redrawn with
@@ -128,8 +133,7 @@ export class Terminal {
     view: { rows: string[]; cursorRow: number; cursorColumn: number },
     above = "",
   ): void {
-    const printed = above ? above.replaceAll("\n", "\r\n") + "\r\n" : "";
-    this.output.write(this.#clearInputArea() + printed + this.#inputText(view));
+    this.output.write(this.#clearInputArea() + rawLines(above) + this.#inputText(view));
   }
 
   /**
@@ -138,8 +142,7 @@ export class Terminal {
    * when what the terminal shows was laid out for another width.
    */
   redraw(screen: string, view: { rows: string[]; cursorRow: number; cursorColumn: number }): void {
-    const printed = screen ? screen.replaceAll("\n", "\r\n") + "\r\n" : "";
-    this.output.write("\x1b[H\x1b[2J" + printed + this.#inputText(view));
+    this.output.write("\x1b[H\x1b[2J" + rawLines(screen) + this.#inputText(view));
   }
 
   /** Leaves the input area: the cursor goes to a fresh line below it. */
