@@ -1,30 +1,6 @@
-import { ChatError } from "./errors.ts";
+import { ChatError, WaitError } from "./errors.ts";
 import { checkNewPassword, hashPassword, type ScryptParams, verifyPassword } from "./password.ts";
 import type { Store, User } from "./store.ts";
-
-/**
- * Returns `rawName` normalised if it is a valid name no account has taken or
- * looks like.
- *
- * @example
- * ```ts
- * freeName(store, "alice"); // "alice", or throws ChatError
- * ```
- */
-export function freeName(store: Store, rawName: string): string {
-  return store.checkNewUserName(rawName);
-}
-
-/** A wrong password, or a try too soon after several: the next try must wait `waitMs`. */
-export class LoginWaitError extends ChatError {
-  readonly waitMs: number;
-
-  constructor(message: string, waitMs: number) {
-    super(message);
-    this.name = "LoginWaitError";
-    this.waitMs = waitMs;
-  }
-}
 
 /**
  * The Unix account this process runs as: wrong passwords are counted per Unix
@@ -50,7 +26,7 @@ export async function register(
   params?: ScryptParams,
 ): Promise<User> {
   // Check before hashing so a taken name fails at once; the insert checks again.
-  const name = freeName(store, rawName);
+  const name = store.checkNewUserName(rawName);
   checkNewPassword(password);
   return store.createUser(name, await hashPassword(password, params));
 }
@@ -75,14 +51,14 @@ export async function logIn(
   if (!found) throw new ChatError(`There is no account named "${name.trim()}"`);
   const wait = store.loginWait(found.id, uid);
   if (wait > 0) {
-    throw new LoginWaitError(
+    throw new WaitError(
       `Too many wrong passwords for ${found.name}; try again in ${Math.ceil(wait / 1000)} s`,
       wait,
     );
   }
   if (!(await verifyPassword(password, found.passwordHash))) {
     const delay = store.recordFailedLogin(found.id, uid);
-    throw new LoginWaitError(
+    throw new WaitError(
       `Wrong password for ${found.name}` +
         (delay > 0 ? `; the next try must wait ${Math.ceil(delay / 1000)} s` : ""),
       delay,

@@ -1,7 +1,7 @@
-import { freeName, logIn, LoginWaitError, register } from "./accounts.ts";
+import { logIn, register } from "./accounts.ts";
 import { chat } from "./chat.ts";
 import type { Invocation } from "./cli.ts";
-import { ChatError } from "./errors.ts";
+import { ChatError, WaitError } from "./errors.ts";
 import { Follower } from "./follower.ts";
 import { Menus } from "./menus.ts";
 import { checkNewPassword, MIN_PASSWORD_LENGTH } from "./password.ts";
@@ -260,7 +260,7 @@ class App {
         if (!(err instanceof ChatError)) throw err;
         this.#error(err.message);
         // The next question comes when a try can be made, not to be refused at once.
-        if (err instanceof LoginWaitError && err.waitMs > 0) {
+        if (err instanceof WaitError && err.waitMs > 0) {
           await new Promise((resolve) => setTimeout(resolve, err.waitMs));
         }
       }
@@ -273,7 +273,7 @@ class App {
       const answer = await this.#menus.text("Choose a user name:");
       if (answer === undefined) return undefined;
       try {
-        name = freeName(store, answer);
+        name = store.checkNewUserName(answer);
         break;
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;

@@ -9,11 +9,11 @@ import {
 } from "./chat_model.ts";
 import { inputView, renderShown } from "./chat_view.ts";
 import { runCommand } from "./commands.ts";
-import { ChatError } from "./errors.ts";
+import { ChatError, WaitError } from "./errors.ts";
 import type { Follower } from "./follower.ts";
 import { KeyReader } from "./keys.ts";
 import { inert } from "./sanitize.ts";
-import { type Message, RateLimitError, type Room, type Store, type User } from "./store.ts";
+import type { Message, Room, Store, User } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
 import type { Theme } from "./theme.ts";
 
@@ -110,7 +110,7 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
                 follower.poll();
                 queue.push({ kind: "sent" });
               } catch (err) {
-                if (err instanceof RateLimitError) {
+                if (err instanceof WaitError) {
                   const { roomId, text } = effect;
                   queue.push({ kind: "limited", roomId, text, waitMs: err.waitMs });
                 } else if (err instanceof ChatError) {

@@ -33,3 +33,22 @@ export class UsageError extends ChatError {
     this.name = "UsageError";
   }
 }
+
+/**
+ * Refused for now: the same try can succeed after `waitMs` (a rate limit, or
+ * wrong passwords in a row). Callers that can wait, wait instead of failing.
+ *
+ * @example
+ * ```ts
+ * throw new WaitError("You are sending too fast; wait 0.2 s", 200);
+ * ```
+ */
+export class WaitError extends ChatError {
+  readonly waitMs: number;
+
+  constructor(message: string, waitMs: number) {
+    super(message);
+    this.name = "WaitError";
+    this.waitMs = waitMs;
+  }
+}

@@ -1,6 +1,6 @@
 // The commands for scripts and bots: send, tail, rooms and export.
 import type { Writable } from "node:stream";
-import { ChatError } from "./errors.ts";
+import { ChatError, WaitError } from "./errors.ts";
 import type { ExportFormat } from "./cli.ts";
 import { Follower } from "./follower.ts";
 import {
@@ -14,14 +14,7 @@ import {
 import stringWidth from "string-width";
 import { padColumns, renderBubble } from "./render.ts";
 import { inert } from "./sanitize.ts";
-import {
-  type Message,
-  RateLimitError,
-  type Room,
-  SHOWN_TEXT_LIMIT,
-  type Store,
-  type User,
-} from "./store.ts";
+import { type Message, type Room, SHOWN_TEXT_LIMIT, type Store, type User } from "./store.ts";
 import type { StdinLines } from "./stdin_lines.ts";
 import type { Theme } from "./theme.ts";
 
@@ -60,7 +53,7 @@ export async function send(
       try {
         store.addMessage(room.id, user.id, line);
       } catch (err) {
-        if (err instanceof RateLimitError) {
+        if (err instanceof WaitError) {
           if (!slowed) {
             out.warn(`line ${lineNumber}: over the rate limit; the rest wait their turn`);
           }

@@ -8,7 +8,7 @@ import {
   type Stats,
   statSync,
 } from "node:fs";
-import { ChatError } from "./errors.ts";
+import { ChatError, WaitError } from "./errors.ts";
 import {
   checkNewName,
   nameKey,
@@ -77,17 +77,6 @@ export const DEFAULT_LIMITS: Readonly<Record<"message" | "room", Rate>> = {
   message: { burst: 20, perSecond: 5 },
   room: { burst: 10, perSecond: 1 / 30 },
 };
-
-/** Refused because the account is over its rate; `waitMs` says when to try again. */
-export class RateLimitError extends ChatError {
-  readonly waitMs: number;
-
-  constructor(message: string, waitMs: number) {
-    super(message);
-    this.name = "RateLimitError";
-    this.waitMs = waitMs;
-  }
-}
 
 /** Options for {@linkcode openStore}. */
 export interface StoreOptions {
@@ -270,6 +259,8 @@ export class Store {
 
   /** The schema_version last found to hold exactly chatroom's own tables and indexes. */
   #checkedSchema = -1;
+  /** Reads schema_version: run before every statement, so prepared once. */
+  #schemaVersion: StatementSync | undefined;
 
   /**
    * Refuses a file whose schema someone changed by hand: a view or trigger
@@ -278,7 +269,8 @@ export class Store {
    * counts schema changes, so the full check runs only after one.
    */
   #checkSchema(): void {
-    const version = Number(this.#db.prepare("PRAGMA schema_version").get()?.schema_version);
+    this.#schemaVersion ??= this.#db.prepare("PRAGMA schema_version");
+    const version = Number(this.#schemaVersion.get()?.schema_version);
     if (version === this.#checkedSchema) return;
     if (schemaOf(this.#db) !== expectedSchema()) throw foreignSchema(this.path);
     this.#checkedSchema = version;
@@ -349,7 +341,10 @@ export class Store {
     checkNewName(name, what);
   }
 
-  /** Refuses a user name that is invalid, taken or too close to a taken one. */
+  /**
+   * Returns `rawName` normalised if it is a valid user name that no account
+   * has taken or looks like; registering checks this before hashing.
+   */
   checkNewUserName(rawName: string): string {
     const name = normalizeName(rawName, "User name");
     this.#checkNewName("users", name, "User name");
@@ -491,7 +486,7 @@ export class Store {
       this.#checkNewName("rooms", name, "Room name");
       const wait = this.#spend(createdBy, "room");
       if (wait > 0) {
-        throw new RateLimitError(
+        throw new WaitError(
           `You are creating rooms too fast; wait ${Math.ceil(wait / 1000)} s and try again`,
           wait,
         );
@@ -506,9 +501,7 @@ export class Store {
   /** Finds a room by name, ignoring case. */
   findRoom(name: string): Room | undefined {
     const row = this.#sql(
-      `SELECT id, ${ROOM_NAME},
-         (SELECT sent_at FROM messages WHERE room_id = rooms.id ORDER BY id DESC LIMIT 1) AS last
-       FROM rooms WHERE name_key = ?`,
+      `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key = ?`,
     ).get(nameKey(name.trim()));
     return row ? toRoom(row) : undefined;
   }
@@ -534,9 +527,7 @@ export class Store {
    */
   listRooms(options: { limit?: number; search?: string } = {}): Room[] {
     return this.#sql(
-      `SELECT id, ${ROOM_NAME},
-         (SELECT sent_at FROM messages WHERE room_id = rooms.id ORDER BY id DESC LIMIT 1) AS last
-       FROM rooms WHERE name_key LIKE ? ESCAPE '\\'
+      `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key LIKE ? ESCAPE '\\'
        ORDER BY coalesce(last, created_at) DESC, last IS NULL, name_key LIMIT ?`,
     ).all(likePattern(options.search), options.limit ?? ROOM_LIST_LIMIT).map(toRoom);
   }
@@ -589,7 +580,7 @@ export class Store {
       const wait = this.#spend(userId, "message");
       if (wait > 0) {
         const { perSecond } = this.#rate("message");
-        throw new RateLimitError(
+        throw new WaitError(
           `You are sending too fast (at most ${perSecond} a second); wait ${
             Math.ceil(wait / 100) / 10
           } s. Nothing was sent`,
@@ -675,7 +666,9 @@ const MAX_LOGIN_WAIT_MS = 60_000;
 
 // Names are read cut to twice the longest valid one: enough to see that a
 // planted one is too long, never a megabyte of it.
-const ROOM_NAME = "substr(name, 1, 64) AS name";
+// A room's name and last activity, as toRoom() reads them.
+const ROOM_COLUMNS = `id, substr(name, 1, 64) AS name,
+  (SELECT sent_at FROM messages WHERE room_id = rooms.id ORDER BY id DESC LIMIT 1) AS last`;
 const MESSAGE_COLUMNS = `m.id, m.room_id, m.user_id, substr(u.name, 1, 64) AS user_name,
   substr(m.text, 1, ${SHOWN_TEXT_LIMIT}) AS text,
   max(0, length(m.text) - ${SHOWN_TEXT_LIMIT}) AS more, m.sent_at`;

@@ -7,7 +7,7 @@ import { ROOT } from "./_run.ts";
 const ALLOWED = new Map([
   ["${version + 1}", "PRAGMA user_version takes no parameters; version is a loop counter"],
   ["${table}", 'a table name, typed "users" | "rooms" or from a literal list'],
-  ["${ROOM_NAME}", "a constant column list"],
+  ["${ROOM_COLUMNS}", "a constant column list"],
   ["${MESSAGE_COLUMNS}", "a constant column list"],
   ["${MAX_ID}", "a constant number, Number.MAX_SAFE_INTEGER"],
 ]);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { logIn } from "../lib/accounts.ts";
-import { MAX_MESSAGE_LENGTH, openStore, RateLimitError } from "../lib/store.ts";
+import { WaitError } from "../lib/errors.ts";
+import { MAX_MESSAGE_LENGTH, openStore } from "../lib/store.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "../lib/schema.ts";
 import {
   assertChatError,
@@ -367,7 +368,7 @@ Deno.test("Store limits each account's message and room rate, and no one else's"
   assert.throws(
     () => store.addMessage(room.id, alice.id, "one too many"),
     (err) =>
-      err instanceof RateLimitError && err.waitMs === 200 &&
+      err instanceof WaitError && err.waitMs === 200 &&
       err.message === "You are sending too fast (at most 5 a second); wait 0.2 s. Nothing was sent",
   );
   store.addMessage(room.id, bob.id, "bob is not slowed");
