@@ -2,7 +2,7 @@
 // way the README sets it up, one of them attacking the other. Needs root (to
 // make the accounts); skipped with a printed reason otherwise.
 import assert from "node:assert/strict";
-import { CHAT_RUN, ROOT } from "./_run.ts";
+import { CHAT_RUN, ROOT, shellQuote } from "./_run.ts";
 
 const GROUP = "chatroomtest";
 const VICTIM = "chatroomvictim";
@@ -239,5 +239,38 @@ Deno.test({
     assert.deepEqual(listing(host.home(VICTIM)).filter((f) => f.startsWith("notes.db")), [
       "notes.db",
     ]);
+  },
+});
+
+Deno.test({
+  name: "Another account's trigger planted in the file is refused in one line, never run",
+  ignore: !isRoot,
+  fn() {
+    using host = setUp();
+    const victim = { CHATROOM_PASSWORD: "victim-password" };
+    assert.equal(host.chat(VICTIM, ["register", "--user", "victim"], victim).code, 0);
+    host.as(VICTIM, `chmod 660 ${host.db}`);
+    const send = () =>
+      host.chat(VICTIM, ["send", "--user", "victim", "--room", "ops", "hello"], victim);
+    assert.equal(send().code, 0);
+    // The attacker plants a trigger whose recursive query would never end.
+    const plant = `CREATE TRIGGER forever AFTER INSERT ON messages BEGIN
+      SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)
+      SELECT x FROM c); END`;
+    const script = `const { DatabaseSync } = await import("node:sqlite");
+      new DatabaseSync(${JSON.stringify(host.db)}).exec(${JSON.stringify(plant)});`;
+    host.as(
+      ATTACKER,
+      `DENO_DIR=${host.base}/deno-cache ${Deno.execPath()} eval ${shellQuote(script)}`,
+    );
+    for (const run of [send(), host.chat(VICTIM, ["export", "--room", "ops"])]) {
+      assert.equal(run.code, 1);
+      assert.equal(
+        run.stderr.trim().split("\n").length,
+        1,
+        `one line, no stack trace: ${run.stderr}`,
+      );
+      assert.match(run.stderr, /holds tables, views or triggers chatroom did not make/);
+    }
   },
 });
