@@ -74,35 +74,49 @@ export function formatStamp(ms: number): string {
 
 /**
  * A message format written piece by piece, so that a text of any length can
- * be streamed: `head`, then `text` for each part of the text, then `tail`.
+ * be streamed: `head`, then `text` for each part of the text, then `tail`
+ * with how many characters were left out (0 for a whole text).
  */
 export interface MessageWriter {
   head(message: Message, room: string): string;
   text(part: string): string;
-  tail(message: Message): string;
+  tail(message: Message, left: number): string;
 }
 
-/** The export formats, each one message per line; text from the file is made inert. */
+/** What a plain or Markdown export says after a text it did not write whole. */
+function notExported(left: number): string {
+  return left > 0
+    ? ` [… ${left} more characters not exported: a text this long was written into the file by hand]`
+    : "";
+}
+
+/**
+ * The export formats, one message each. A message's line breaks start
+ * continuation lines indented by two spaces (a new message always starts with
+ * its date); text from the file is made inert.
+ */
 export const MESSAGE_WRITERS: Readonly<Record<"txt" | "md" | "json", MessageWriter>> = {
-  // 2026-11-25 14:02:05 alice: hi (line breaks show as ␊)
+  // 2026-11-25 14:02:05 alice: hi
+  //   and a second line
   txt: {
     head: (message) => `${formatStamp(message.sentAt)} ${inert(message.userName)}: `,
-    text: (part) => inert(part),
-    tail: () => "",
+    text: (part) => inert(part, true).replaceAll("\n", "\n  "),
+    tail: (_message, left) => notExported(left),
   },
-  // - **alice** · 2026-11-25 14:02:05: hi (line breaks become <br>)
+  // - **alice** · 2026-11-25 14:02:05: hi\
+  //   and a second line (a hard line break inside the list item)
   md: {
     head: (message) =>
       `- **${escapeMarkdown(inert(message.userName))}** · ${formatStamp(message.sentAt)}: `,
-    text: (part) => inert(part, true).split("\n").map(escapeMarkdown).join("<br>"),
-    tail: () => "",
+    text: (part) => inert(part, true).split("\n").map(escapeMarkdown).join("\\\n  "),
+    tail: (_message, left) => notExported(left),
   },
   // {"id":7,"room":"general","user":"alice","text":"hi","sent_at":1764079320000}
   json: {
     head: (message, room) =>
       jsonLine({ id: message.id, room, user: message.userName, text: "" }).slice(0, -2),
     text: (part) => jsonLine(part).slice(1, -1),
-    tail: (message) => `","sent_at":${message.sentAt}}`,
+    tail: (message, left) => `","sent_at":${message.sentAt}${left > 0 ? `,"more":${left}` : ""}}`,
   },
 };
 

@@ -194,15 +194,21 @@ export async function rooms(store: Store, json: boolean, out: ScriptOutput): Pro
 /** Messages read at a time by `export`. */
 const EXPORT_BATCH = 200;
 /**
- * Characters of one long text read at a time by `export`. Each part is a
- * substr() that SQLite counts from the start of the text, so fewer, larger
- * parts cost less in all (8 M characters: about 16 MB held at a time).
+ * Characters of one long text read at a time by `export` (about 16 MB held at
+ * a time). Each part is a substr() for which SQLite loads the whole text, so
+ * parts are few and large.
  */
 const EXPORT_CHUNK = 1 << 23;
+/**
+ * Most characters of one message that `export` writes: 4,000 times the longest
+ * message chatroom sends, and two parts, so a gigabyte planted in the file
+ * costs two reads of it, not one per part.
+ */
+export const EXPORT_TEXT_LIMIT = 1 << 24;
 
 /**
  * `export`: a room's whole history, streamed in batches, and a long text in
- * parts, so any size fits in memory.
+ * parts up to {@linkcode EXPORT_TEXT_LIMIT}, so any size fits in memory.
  */
 export async function exportRoom(
   store: Store,
@@ -227,14 +233,15 @@ export async function exportRoom(
       if (format === "json") pending += first ? "\n" : ",\n";
       first = false;
       pending += head(message, room.name) + text(message.text);
-      for (let start = SHOWN_TEXT_LIMIT, left = message.more; left > 0;) {
+      const written = Math.min(message.more, EXPORT_TEXT_LIMIT - SHOWN_TEXT_LIMIT);
+      for (let start = SHOWN_TEXT_LIMIT, left = written; left > 0;) {
         await write(pending);
         const length = Math.min(EXPORT_CHUNK, left);
         pending = text(store.messageText(message.id, start, length));
         start += length;
         left -= length;
       }
-      pending += tail(message) + (format === "json" ? "" : "\n");
+      pending += tail(message, message.more - written) + (format === "json" ? "" : "\n");
     }
     await write(pending);
   }

@@ -1,10 +1,13 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
+  accessSync,
   closeSync,
   constants,
   fchmodSync,
+  fstatSync,
   lstatSync,
   openSync,
+  readSync,
   type Stats,
   statSync,
 } from "node:fs";
@@ -106,7 +109,7 @@ function describe(path: string, err: unknown): ChatError {
   const reason = (err as { errstr?: string })?.errstr ?? (err as Error)?.message ?? String(err);
   const code = sqliteCode(err);
   if (code === SQLITE_IOERR || code === SQLITE_READONLY || code === SQLITE_CANTOPEN) {
-    const found = diagnose(path);
+    const found = diagnose(path) ?? journalNotWritable(path);
     if (found) return found;
   }
   switch (code) {
@@ -116,7 +119,7 @@ function describe(path: string, err: unknown): ChatError {
       return new ChatError(`${path} is read-only`);
     case SQLITE_CANTOPEN:
       return new ChatError(
-        `Cannot open ${path}: ${reason} (its folder must be writable too: SQLite keeps -wal and -shm files there)`,
+        `Cannot open ${path}: ${reason} (its folder must be writable too, and so must ${path}-journal, where SQLite keeps its journal)`,
       );
     case SQLITE_FULL:
       return new ChatError(`The disk holding ${path} is full`);
@@ -140,21 +143,68 @@ function lstatOrUndefined(path: string): Stats | undefined {
 /**
  * Names what is wrong with the database or SQLite's files beside it, when
  * something visible is: a deleted database, or something other than a plain
- * file where SQLite keeps its -wal and -shm files.
+ * file where SQLite keeps its journal (or, in WAL mode, its -wal and -shm files).
  */
 function diagnose(path: string, { exists = true } = {}): ChatError | undefined {
   if (path === ":memory:") return undefined;
   if (exists && !lstatOrUndefined(path)) return new ChatError(`${path} was deleted or moved away`);
-  for (const suffix of ["-wal", "-shm"]) {
-    const stat = lstatOrUndefined(path + suffix);
-    const problem = stat && notPlainFile(stat);
-    if (problem) {
-      return new ChatError(
-        `${path}${suffix} is ${problem}, not SQLite's own file; remove it (with every chatroom closed) and try again`,
-      );
-    }
+  for (const suffix of SQLITE_SUFFIXES) {
+    const problem = plantedAt(path + suffix);
+    if (problem) return problem;
   }
   return undefined;
+}
+
+/**
+ * The journal SQLite keeps beside the database, when this account cannot
+ * write it: made by its owner before the database was shared, it keeps its
+ * first mode until they run chatroom again (which aligns it) or chmod it.
+ */
+function journalNotWritable(path: string): ChatError | undefined {
+  const journal = `${path}-journal`;
+  const stat = lstatOrUndefined(journal);
+  if (!stat?.isFile()) return undefined;
+  try {
+    accessSync(journal, constants.W_OK);
+    return undefined;
+  } catch {
+    const mode = (stat.mode & 0o777).toString(8).padStart(4, "0");
+    return new ChatError(
+      `${journal} is not writable by you (mode ${mode}); its owner makes it follow the database's mode by running chatroom once, or with chmod`,
+    );
+  }
+}
+
+/** The files SQLite keeps beside a database. */
+const SQLITE_SUFFIXES = ["-journal", "-wal", "-shm"];
+
+/**
+ * What is wrong with what stands where SQLite keeps one of its files, if
+ * anything. A FIFO there would block SQLite for good: it opens the journal to
+ * read it whenever it finds one, on every read.
+ */
+function plantedAt(path: string): ChatError | undefined {
+  const stat = lstatOrUndefined(path);
+  const problem = stat && notPlainFile(stat);
+  if (!problem) return undefined;
+  return new ChatError(
+    `${path} is ${problem}, not SQLite's own file; remove it (with every chatroom closed) and try again`,
+  );
+}
+
+/**
+ * Whether the database file's header says WAL mode (bytes 18 and 19 are 2),
+ * read through `fd` without taking any lock.
+ */
+function headerSaysWal(fd: number): boolean {
+  const version = new Uint8Array(2);
+  return readSync(fd, version, 0, 2, 18) === 2 && (version[0] === 2 || version[1] === 2);
+}
+
+function walRefused(path: string): ChatError {
+  return new ChatError(
+    `${path} was switched to WAL mode by another program; chatroom does not read a shared file in that mode (any member could crash every client through its -shm file). Start chatroom again to switch it back`,
+  );
 }
 
 /** The device and inode a path names now, following links; undefined when it names nothing. */
@@ -236,13 +286,21 @@ export class Store {
   readonly #wake: WakeSignal;
   /** The device and inode of the file the connection opened. */
   readonly #identity: string | undefined;
+  /** A read-only descriptor on that file, to read its header without SQLite. */
+  #header: number | undefined;
 
-  constructor(path: string, db: DatabaseSync, now: () => number, identity?: string) {
+  constructor(
+    path: string,
+    db: DatabaseSync,
+    now: () => number,
+    file?: { identity: string; header: number },
+  ) {
     this.path = path;
     this.#db = db;
     this.#now = now;
     this.#wake = new WakeSignal(path);
-    this.#identity = identity;
+    this.#identity = file?.identity;
+    this.#header = file?.header;
   }
 
   /**
@@ -257,6 +315,19 @@ export class Store {
     );
   }
 
+  /**
+   * Refuses to go on when a member switched the file to WAL mode (SQLite would
+   * then map the -shm file, which anyone in the group can truncate under every
+   * client: SIGBUS) or planted something where SQLite opens its journal. Run
+   * before every statement; two system calls.
+   */
+  #checkSharedFiles(): void {
+    if (this.#header === undefined) return;
+    if (headerSaysWal(this.#header)) throw walRefused(this.path);
+    const planted = plantedAt(this.path + "-journal");
+    if (planted) throw planted;
+  }
+
   /** The schema_version last found to hold exactly chatroom's own tables and indexes. */
   #checkedSchema = -1;
   /** Reads schema_version: run before every statement, so prepared once. */
@@ -269,6 +340,7 @@ export class Store {
    * counts schema changes, so the full check runs only after one.
    */
   #checkSchema(): void {
+    this.#checkSharedFiles();
     this.#schemaVersion ??= this.#db.prepare("PRAGMA schema_version");
     const version = Number(this.#schemaVersion.get()?.schema_version);
     if (version === this.#checkedSchema) return;
@@ -647,6 +719,8 @@ export class Store {
     this.#wake.close();
     this.#statements.clear();
     if (this.#db.isOpen) this.#db.close();
+    if (this.#header !== undefined) closeSync(this.#header);
+    this.#header = undefined;
   }
 }
 
@@ -756,35 +830,109 @@ export function checkMessage(text: string): void {
  */
 export function openStore(path: string, options: StoreOptions = {}): Store {
   prepareFile(path, options.create ?? true);
-  const identity = path === ":memory:" ? undefined : fileIdentity(path);
+  if (path === ":memory:") return connect(path, options);
+  // prepareFile() vetted a link here; a FIFO swapped in since is not waited on.
+  let header: number;
+  try {
+    header = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw new ChatError(`Cannot open ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const stat = fstatSync(header);
+    if (!stat.isFile()) throw new ChatError(`${path} is not a regular file`);
+    return connect(path, options, { identity: `${stat.dev}:${stat.ino}`, header });
+  } catch (err) {
+    closeSync(header);
+    throw err;
+  }
+}
+
+/** The SQLite connection behind {@linkcode openStore}, on the file `file` describes. */
+function connect(
+  path: string,
+  options: StoreOptions,
+  file?: { identity: string; header: number },
+): Store {
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
   } catch (err) {
     throw describe(path, err);
   }
-  // SQLite follows a link at the path: one swapped in since prepareFile() looked is refused
+  // SQLite follows a link at the path: one swapped in since we opened it is refused
   // here, before the first statement reads or writes anything.
-  if (path !== ":memory:" && fileIdentity(path) !== identity) {
+  const replaced = () => file && fileIdentity(path) !== file.identity;
+  if (replaced()) {
     db.close();
     throw new ChatError(`${path} was replaced while chatroom opened it; try again`);
   }
   try {
     checkSchema(path, db);
-    db.exec("PRAGMA journal_mode = WAL");
+    if (file) useRollbackJournal(path, db);
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db);
     if (schemaOf(db) !== expectedSchema()) throw foreignSchema(path);
+    if (file) alignJournalMode(path, statSync(path).mode);
   } catch (err) {
     db.close();
     throw err instanceof ChatError ? err : describe(path, err);
   }
-  if (path !== ":memory:" && fileIdentity(path) !== identity) {
+  if (replaced()) {
     db.close();
     throw new ChatError(`${path} was replaced while chatroom opened it; try again`);
   }
-  return new Store(path, db, options.now ?? Date.now, identity);
+  return new Store(path, db, options.now ?? Date.now, file);
+}
+
+const SQLITE_BUSY = 5;
+
+/**
+ * Puts the file in rollback-journal mode (TRUNCATE: the journal stays, empty,
+ * between writes, so nobody else can put a FIFO in its place in a folder with
+ * the sticky bit). Not WAL: in WAL mode every client maps the -shm file, and a
+ * member who truncates it kills every running client with SIGBUS.
+ */
+function useRollbackJournal(path: string, db: DatabaseSync): void {
+  let mode;
+  try {
+    mode = db.prepare("PRAGMA journal_mode = TRUNCATE").get()?.journal_mode;
+  } catch (err) {
+    if (sqliteCode(err) !== SQLITE_BUSY) throw err;
+  }
+  if (mode === "truncate") return;
+  throw new ChatError(
+    `${path} is in WAL mode and another program has it open (an older chatroom?); chatroom switches it to a rollback journal when nobody else has it open: close the others and start again`,
+  );
+}
+
+/**
+ * Gives SQLite's journal, when this account made it, the database's mode: it
+ * stays between writes, and a journal only its maker can write (made before
+ * the database was shared) would keep everyone else from writing. Changed only
+ * through a descriptor on a plain file of ours.
+ */
+function alignJournalMode(path: string, dbMode: number): void {
+  const mode = dbMode & 0o666;
+  let fd;
+  try {
+    fd = openSync(
+      `${path}-journal`,
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+    );
+  } catch {
+    return; // none yet (SQLite makes it with the database's mode), or not ours to open
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (notPlainFile(stat) || stat.uid !== Deno.uid() || (stat.mode & 0o777) === mode) return;
+    fchmodSync(fd, mode);
+  } catch {
+    // Left as it is: writing then names the journal in its error.
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function userVersion(db: DatabaseSync): number {

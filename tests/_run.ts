@@ -61,13 +61,16 @@ export class Running implements AsyncDisposable {
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
   /** Output read but not yet taken by nextLine(). */
   #buffered = "";
+  /** Everything written to stderr so far. */
+  #stderr = "";
+  readonly #stderrDone: Promise<void>;
 
   constructor(
     args: string[],
     env: Record<string, string>,
     { withStdin = false, command = CHAT_RUN } = {},
   ) {
-    this.child = new Deno.Command(command[0], {
+    const child = new Deno.Command(command[0], {
       args: [...command.slice(1), ...args],
       cwd: ROOT,
       env: { NO_COLOR: "1", ...env },
@@ -75,8 +78,25 @@ export class Running implements AsyncDisposable {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    this.#stdin = withStdin ? this.child.stdin.getWriter() : undefined;
+    this.child = child;
+    this.#stdin = withStdin ? child.stdin.getWriter() : undefined;
     this.#chunks = this.child.stdout.pipeThrough(new TextDecoderStream())[Symbol.asyncIterator]();
+    this.#stderrDone = (async () => {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        this.#stderr += chunk;
+      }
+    })().catch(() => {});
+  }
+
+  /** Waits until stderr has shown `text`; fails after `timeoutMs`. */
+  async waitForError(text: string, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#stderr.includes(text)) {
+      if (Date.now() > deadline) {
+        throw new Error(`Timed out waiting for ${JSON.stringify(text)} on stderr: ${this.#stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** Reads more output into the buffer; fails at the deadline or at the end of output. */
@@ -122,7 +142,8 @@ export class Running implements AsyncDisposable {
   async finish(): Promise<Deno.CommandStatus & { stderr: string }> {
     await this.#stdin?.close().catch(() => {}); // already closed if the process died
     const status = await this.child.status;
-    return { ...status, stderr: await new Response(this.child.stderr).text() };
+    await this.#stderrDone;
+    return { ...status, stderr: this.#stderr };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -133,6 +154,6 @@ export class Running implements AsyncDisposable {
     }
     await this.child.status;
     await this.#chunks.return?.().catch(() => {});
-    await this.child.stderr.cancel().catch(() => {});
+    await this.#stderrDone;
   }
 }

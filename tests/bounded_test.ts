@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { runCommand } from "../lib/commands.ts";
+import { EXPORT_TEXT_LIMIT } from "../lib/scripts.ts";
 import { renderBubble } from "../lib/render.ts";
 import { ROOM_LIST_LIMIT, SHOWN_TEXT_LIMIT } from "../lib/store.ts";
 import { plainTheme } from "../lib/theme.ts";
@@ -73,6 +74,34 @@ Deno.test("a planted huge message is shown in part, with how much more, and expo
   assert.equal(txt.code, 0, txt.stderr);
   const lines = txt.stdout.split("\n");
   assert.ok(lines[2].endsWith(": " + huge), "the txt export holds the whole text on one line");
+});
+
+Deno.test("export writes at most EXPORT_TEXT_LIMIT characters of one planted text, and says how many more", async () => {
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  const room = store.createRoom("general", alice.id);
+  store.close();
+  const db = new DatabaseSync(`${dir.path}/chat.db`);
+  db.prepare(
+    "INSERT INTO messages (room_id, user_id, text, sent_at) VALUES (?, ?, ?, 1)",
+  ).run(room.id, alice.id, "x".repeat(EXPORT_TEXT_LIMIT + 1000));
+  db.close();
+  const env = { CHATROOM_DB: `${dir.path}/chat.db` };
+
+  const json = await runChat(["export", "--room", "general", "--format", "json"], { env });
+  assert.equal(json.code, 0, json.stderr);
+  const [message] = JSON.parse(json.stdout);
+  assert.equal(message.text.length, EXPORT_TEXT_LIMIT);
+  assert.equal(message.more, 1000);
+  const txt = await runChat(["export", "--room", "general"], { env });
+  assert.ok(
+    txt.stdout.endsWith(
+      `${
+        "x".repeat(100)
+      } [… 1000 more characters not exported: a text this long was written into the file by hand]\n`,
+    ),
+  );
 });
 
 Deno.test("150,000 rooms: menus show the most recent and search, rooms streams them all", async () => {

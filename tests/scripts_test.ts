@@ -211,6 +211,40 @@ Deno.test("chatroom export: the whole history as txt, md and json", async () => 
   assert.equal(empty.stderr, 'chatroom: There is no room named "nowhere"\n');
 });
 
+Deno.test("a message with line breaks: indented continuation lines in tail and export, \\n in json", async () => {
+  using dir = tempDir();
+  const { as } = await setUp(dir.path);
+  const text = "first line\n  indented\n2026-01-01 00:00:00 bob: forged";
+  const sent = await runChat(["send", "--user", "alice", "--room", "ops", text], {
+    env: as("alice"),
+  });
+  assert.equal(sent.code, 0, sent.stderr);
+  const env = as("bot");
+  const stamp = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`;
+
+  const txt = await runChat(["export", "--room", "ops"], { env });
+  assert.match(
+    txt.stdout,
+    new RegExp(`^${stamp} alice: first line\n    indented\n  2026-01-01 00:00:00 bob: forged\n$`),
+    "every line after the first starts with two spaces: a line that starts with a date is a message",
+  );
+  await using tail = new Running(["tail", "--user", "bot", "--room", "ops"], env);
+  assert.match(await tail.nextLine(), new RegExp(`^${stamp} alice: first line$`));
+  assert.equal(await tail.nextLine(), "    indented");
+  assert.equal(await tail.nextLine(), "  2026-01-01 00:00:00 bob: forged");
+
+  const md = await runChat(["export", "--room", "ops", "--format", "md"], { env });
+  assert.match(
+    md.stdout,
+    new RegExp(
+      `^# ops\n\n- \\*\\*alice\\*\\* · ${stamp}: first line\\\\\n    indented\\\\\n  2026-01-01`,
+    ),
+    "a hard line break (a backslash) inside the list item, continued indented",
+  );
+  const json = await runChat(["export", "--room", "ops", "--format", "json"], { env });
+  assert.equal(JSON.parse(json.stdout)[0].text, text);
+});
+
 Deno.test("chatroom script commands refuse bad usage with exit 2", async (t) => {
   const cases: [string[], string][] = [
     [["send", "--room", "ops", "hi"], "send needs --user NAME"],
@@ -237,24 +271,14 @@ Deno.test("chatroom script commands refuse bad usage with exit 2", async (t) => 
 });
 
 /** The POSIX locks a process holds on a file, from /proc/locks. */
-function locksHeld(pid: number, file: string): number {
-  let inode;
-  try {
-    inode = Deno.statSync(file).ino;
-  } catch {
-    return 0; // gone: another process took itself for the last one and removed it
-  }
-  return Deno.readTextFileSync("/proc/locks").split("\n")
-    .filter((line) => {
-      const fields = line.trim().split(/\s+/);
-      return fields[4] === String(pid) && fields[5]?.endsWith(`:${inode}`);
-    }).length;
+/** Whether process `pid` has `file` mapped into memory (read from /proc/PID/maps). */
+function maps(pid: number, file: string): boolean {
+  return Deno.readTextFileSync(`/proc/${pid}/maps`).split("\n").some((line) => line.endsWith(file));
 }
 
-Deno.test("a follower keeps SQLite's locks while other processes write and exit", async () => {
-  // Watching SQLite's own files made the watcher open and close them, which
-  // drops every POSIX lock the process holds on them; another process then
-  // truncated the shared memory and the follower died of SIGBUS.
+Deno.test("a member who switches the file to WAL mode and truncates -shm crashes no follower", async () => {
+  // In WAL mode every client maps the -shm file, which the whole group can
+  // write: truncating it killed every running client with SIGBUS.
   using dir = tempDir();
   const { db, as } = await setUp(dir.path);
   await runChat(["send", "--user", "alice", "--room", "ops", "first"], { env: as("alice") });
@@ -263,16 +287,48 @@ Deno.test("a follower keeps SQLite's locks while other processes write and exit"
     as("alice"),
   );
   assert.equal(JSON.parse(await tail.nextLine()).text, "first");
-  assert.ok(locksHeld(tail.child.pid, `${db}-shm`) > 0, "the follower holds the -shm lock");
+  assert.ok(!maps(tail.child.pid, `${db}-shm`), "a rollback journal: no shared memory mapped");
 
-  for (let i = 1; i <= 3; i++) {
-    const run = await runChat(["send", "--user", "bot", "--room", "ops", `write ${i}`], {
-      env: as("bot"),
-    });
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(JSON.parse(await tail.nextLine()).text, `write ${i}`);
-    assert.ok(locksHeld(tail.child.pid, `${db}-shm`) > 0, `the lock survives write ${i}`);
-  }
+  // The attacker's process switches the file to WAL mode, truncates -shm and stays open.
+  await using attacker = new Running([], {}, {
+    command: [
+      Deno.execPath(),
+      "eval",
+      `
+      import { DatabaseSync } from "node:sqlite";
+      const db = new DatabaseSync(${JSON.stringify(db)});
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("UPDATE settings SET value = value");
+      Deno.truncateSync(${JSON.stringify(`${db}-shm`)}, 0);
+      console.log("attacked");
+      setInterval(() => {}, 1000);
+    `,
+    ],
+  });
+  assert.equal(await attacker.nextLine(), "attacked");
+
+  await tail.waitForError("was switched to WAL mode by another program");
+  const refused = await runChat(["send", "--user", "bot", "--room", "ops", "second"], {
+    env: as("bot"),
+  });
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /^chatroom: .*chat\.db is in WAL mode and another program has it open/,
+  );
+  assert.equal(refused.stderr.split("\n").length, 2, "one line");
+  assert.ok(Deno.statSync(`/proc/${tail.child.pid}`).isDirectory, "the follower is alive");
+  assert.ok(!maps(tail.child.pid, `${db}-shm`), "and never mapped the truncated -shm");
+
+  // Once the attacker is gone, the next client switches the file back and the follower goes on.
+  attacker.child.kill("SIGKILL");
+  await attacker.child.status;
+  const sent = await runChat(["send", "--user", "bot", "--room", "ops", "third"], {
+    env: as("bot"),
+  });
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(JSON.parse(await tail.nextLine()).text, "third");
+  assert.deepEqual(texts(db, "ops"), ["first", "third"]);
 });
 
 Deno.test("chatroom tail --after resumes after a message id, without gaps or repeats", async () => {

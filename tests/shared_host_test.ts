@@ -192,7 +192,16 @@ Deno.test({
     using host = setUp();
     const victim = { CHATROOM_PASSWORD: "victim-password" };
     assert.equal(host.chat(VICTIM, ["register", "--user", "victim"], victim).code, 0);
+    // Before the README's chmod of both files, the others cannot write, and are told why.
     host.as(VICTIM, `chmod 660 ${host.db}`);
+    const early = host.chat(ATTACKER, ["send", "--user", "victim", "--room", "ops", "x"], {
+      CHATROOM_PASSWORD: "guess 0",
+    });
+    assert.match(
+      early.stderr,
+      /^chatroom: .*chat\.db-journal is not writable by you \(mode 0600\)/,
+    );
+    host.as(VICTIM, `chmod 660 ${host.db} ${host.db}-journal`);
     const guess = (n: number) =>
       host.chat(ATTACKER, ["send", "--user", "victim", "--room", "ops", "forged"], {
         CHATROOM_PASSWORD: `guess ${n}`,
@@ -231,14 +240,13 @@ Deno.test({
     const own = host.chat(VICTIM, ["register", "--user", "me"], { ...victim, CHATROOM_DB: notes });
     assert.equal(own.code, 0, own.stderr);
     const before = Deno.readFileSync(notes);
+    const files = listing(host.home(VICTIM));
     host.as(ATTACKER, `mv ${host.db} ${host.shared}/old.db && ln -s ${notes} ${host.db}`);
     const listed = host.chat(VICTIM, ["rooms"]);
     assert.equal(listed.code, 1);
     assert.match(listed.stderr, /chat\.db is a link another account made/);
     assert.deepEqual(Deno.readFileSync(notes), before, "the victim's own database is untouched");
-    assert.deepEqual(listing(host.home(VICTIM)).filter((f) => f.startsWith("notes.db")), [
-      "notes.db",
-    ]);
+    assert.deepEqual(listing(host.home(VICTIM)), files, "nothing made beside it");
   },
 });
 

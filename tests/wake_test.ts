@@ -166,13 +166,14 @@ Deno.test("A database moved over while open: writes stop with one line, the new 
   store.close();
 });
 
-Deno.test("openStore() refuses links and FIFOs where SQLite keeps -wal and -shm, naming them", async (t) => {
+Deno.test("openStore() refuses links and FIFOs where SQLite keeps its journal, -wal and -shm, naming them", async (t) => {
   using dir = tempDir();
   const path = `${dir.path}/chat.db`;
   openStore(path).close();
+  Deno.removeSync(`${path}-journal`); // the one SQLite keeps, to put others in its place
   const victim = `${dir.path}/victim`;
   Deno.writeTextFileSync(victim, "precious\n");
-  for (const suffix of ["-wal", "-shm"]) {
+  for (const suffix of ["-journal", "-wal", "-shm"]) {
     await t.step(`a link as ${suffix}`, () => {
       Deno.symlinkSync(victim, path + suffix);
       assert.throws(
@@ -188,6 +189,20 @@ Deno.test("openStore() refuses links and FIFOs where SQLite keeps -wal and -shm,
       Deno.removeSync(path + suffix);
     });
   }
+});
+
+Deno.test("a FIFO put in place of the journal while a store is open is refused at the next statement, never waited on", async () => {
+  // SQLite opens a journal it finds to read it, on every read: a FIFO would block it for good.
+  using dir = tempDir();
+  const store = tempStore(dir.path);
+  const alice = await quickUser(store, "alice");
+  Deno.removeSync(`${store.path}-journal`);
+  mkfifoSync(`${store.path}-journal`);
+  assert.throws(() => store.findUser("alice"), /chat\.db-journal is a FIFO, not SQLite's own file/);
+  assert.throws(() => store.createRoom("general", alice.id), /chat\.db-journal is a FIFO/);
+  Deno.removeSync(`${store.path}-journal`);
+  assert.equal(store.findUser("alice")?.name, "alice", "usable again once it is gone");
+  store.close();
 });
 
 Deno.test("openStore() names a database deleted while open, not a full disk", async () => {
