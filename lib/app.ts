@@ -185,10 +185,16 @@ class App {
           continue;
         }
         if (!room) {
-          const choice = await this.#menus.room(store.listRooms({ search }), {
+          const list = () => ({
+            rooms: store.listRooms({ search }),
             total: store.countRooms(search),
-            now: Date.now(),
             search,
+          });
+          store.changed(); // from here on, the open menu looks again when others change the file
+          const choice = await this.#menus.room(list(), {
+            now: Date.now,
+            list,
+            changed: () => store.changed(),
           });
           if (choice === undefined && search !== undefined) {
             search = undefined; // Esc leaves the search, not the program

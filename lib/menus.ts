@@ -1,132 +1,229 @@
-import input from "@inquirer/input";
-import password from "@inquirer/password";
-import select from "@inquirer/select";
+// The runner for menus and questions: reads keys, feeds the pure models in
+// menu.ts, and draws them through the terminal, which erases them when they end.
 import stringWidth from "string-width";
+import { KeyReader } from "./keys.ts";
+import {
+  type Answer,
+  type Choice,
+  menuKey,
+  type MenuState,
+  menuState,
+  menuView,
+  questionKey,
+  questionState,
+  questionView,
+} from "./menu.ts";
 import { formatTime, padColumns } from "./render.ts";
 import { inert } from "./sanitize.ts";
 import type { Room } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
-
-/** Thrown by inquirer on Ctrl-C, and on our abort when Esc is pressed. */
-function isCancel(err: unknown): boolean {
-  const name = (err as Error)?.name;
-  return name === "ExitPromptError" || name === "AbortPromptError";
-}
+import type { InputView } from "./chat_view.ts";
 
 /**
- * Menus and questions, drawn by inquirer on the given terminal. Every method
- * resolves to `undefined` when the user backs out with Esc or Ctrl-C.
+ * How long a menu reads and drops input before it is drawn: keys typed before
+ * the menu was on screen (a burst typed ahead in the room just left) must never
+ * choose anything in it.
+ */
+const TYPED_AHEAD_MS = 25;
+/** How often an open room menu looks for new rooms and activity. */
+export const ROOM_MENU_REFRESH_MS = 1000;
+
+/** One page of the room menu, as the store lists it. */
+export interface RoomPage {
+  rooms: Room[];
+  /** How many rooms there are (or match the search). */
+  total: number;
+  search?: string;
+}
+
+/** What the room menu answers. */
+export type RoomChoice = { join: Room } | "find" | "create" | "logout" | "quit";
+
+/**
+ * Menus and questions on the given terminal. Every method resolves to
+ * `undefined` when the user backs out with Esc or Ctrl-C (or `q`).
  */
 export class Menus {
   readonly #terminal: Terminal;
+  /** Whether anything came before: the very first menu has nothing typed ahead to drop. */
+  #first = true;
 
   constructor(terminal: Terminal) {
     this.#terminal = terminal;
   }
 
-  async #ask<T>(
-    prompt: (
-      context: {
-        input: NodeJS.ReadStream;
-        output: NodeJS.WriteStream;
-        signal: AbortSignal;
-        clearPromptOnDone: boolean;
-      },
-    ) => Promise<T>,
+  /**
+   * Runs one menu or question until it answers. `refresh` is called every
+   * `ROOM_MENU_REFRESH_MS` and may return a new state to draw.
+   */
+  #run<S, T>(
+    initial: S,
+    onKey: (state: S, key: Parameters<typeof menuKey>[1]) => [S, Answer<T>?],
+    view: (state: S) => InputView,
+    { drop = false, refresh }: { drop?: boolean; refresh?: (state: S) => S | undefined } = {},
   ): Promise<T | undefined> {
-    const abort = new AbortController();
-    const stop = this.#terminal.onEscape(() => abort.abort());
-    try {
-      return await prompt({
-        input: this.#terminal.input,
-        output: this.#terminal.output,
-        signal: abort.signal,
-        // A question answered or abandoned leaves the screen: what follows says what happened.
-        clearPromptOnDone: true,
-      });
-    } catch (err) {
-      if (isCancel(err)) return undefined;
-      throw err;
-    } finally {
-      stop();
-    }
+    const terminal = this.#terminal;
+    const keys = new KeyReader();
+    let state = initial;
+    let drawn = false;
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setInterval> | undefined;
+      let settle: ReturnType<typeof setTimeout> | undefined;
+      const draw = () => {
+        drawn = true;
+        terminal.drawInput(view(state));
+      };
+      const end = (answer: Answer<T> | undefined) => {
+        clearInterval(timer);
+        clearTimeout(settle);
+        // Answered or abandoned, the question leaves the screen: what follows says what happened.
+        terminal.drawInput({ rows: [""], cursorRow: 0, cursorColumn: 0 });
+        stop();
+        resolve(answer?.kind === "chosen" ? answer.value : undefined);
+      };
+      const guarded = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => {
+        try {
+          fn(...args);
+        } catch (err) {
+          clearInterval(timer);
+          clearTimeout(settle);
+          stop();
+          reject(err);
+        }
+      };
+      const stop = terminal.readKeys(
+        guarded((chunk: string) => {
+          const events = keys.feed(chunk);
+          if (!drawn) return; // typed before the menu was on screen
+          for (const key of events) {
+            const [next, answer] = onKey(state, key);
+            state = next;
+            if (answer) return end(answer);
+          }
+          draw();
+        }),
+        guarded(() => {
+          terminal.redraw("", view(state));
+        }),
+        guarded(() => end(undefined)),
+      );
+      if (refresh) {
+        timer = setInterval(
+          guarded(() => {
+            const next = refresh(state);
+            if (next === undefined) return;
+            state = next;
+            if (drawn) draw();
+          }),
+          ROOM_MENU_REFRESH_MS,
+        );
+      }
+      if (drop && !this.#first) settle = setTimeout(guarded(draw), TYPED_AHEAD_MS);
+      else draw();
+      this.#first = false;
+    });
+  }
+
+  #menu<T>(state: MenuState<T>, refresh?: (state: MenuState<T>) => MenuState<T> | undefined) {
+    return this.#run(
+      state,
+      menuKey<T>,
+      (s) => menuView(s, this.#terminal.columns, this.#terminal.rows),
+      { drop: true, refresh },
+    );
+  }
+
+  #question(title: string, secret: boolean): Promise<string | undefined> {
+    return this.#run(
+      questionState(inert(title), { secret }),
+      questionKey,
+      (s) => questionView(s, this.#terminal.columns),
+    );
   }
 
   /** The first menu. */
   start(): Promise<"login" | "register" | "quit" | undefined> {
-    return this.#ask((context) =>
-      select({
-        message: "Welcome to chatroom",
-        choices: [
-          { name: "Log in", value: "login" as const },
-          { name: "Create account", value: "register" as const },
-          { name: "Quit", value: "quit" as const },
-        ],
-      }, context)
-    );
+    return this.#menu(menuState("Welcome to chatroom", [
+      { label: "Log in", value: "login" as const },
+      { label: "Create account", value: "register" as const },
+      { label: "Quit", value: "quit" as const },
+    ]));
   }
 
   /** Asks for a line of text; `q` alone backs out like Esc. */
   async text(message: string): Promise<string | undefined> {
-    const answer = await this.#ask((context) =>
-      input({ message: inert(message), required: true }, context)
-    );
-    return answer === undefined || answer.trim() === "q" ? undefined : answer.trim();
+    for (;;) {
+      const answer = await this.#question(message, false);
+      if (answer === undefined || answer.trim() === "q") return undefined;
+      if (answer.trim()) return answer.trim(); // an empty answer asks again
+    }
   }
 
   /** Asks for a password without echoing it; `q` alone backs out like Esc. */
   async secret(message: string): Promise<string | undefined> {
-    const answer = await this.#ask((context) => password({ message: inert(message) }, context));
+    const answer = await this.#question(message, true);
     return answer === undefined || answer === "q" ? undefined : answer;
   }
 
   /**
    * The room menu: pick a room, find one by name, create one, log out or
-   * quit. `rooms` is one page (the most recent, or a search's matches); `total`
-   * is how many rooms there are (or match the search).
+   * quit. `page` is one page of rooms (the most recent, or a search's
+   * matches); while the menu is open, `list` is asked again for a fresher one
+   * whenever `changed` says the file changed.
    */
   room(
-    rooms: Room[],
-    options: { total: number; now: number; search?: string },
-  ): Promise<{ join: Room } | "find" | "create" | "logout" | "quit" | undefined> {
-    const names = rooms.map((r) => inert(r.name));
-    let width = 10;
-    for (const name of names) width = Math.max(width, stringWidth(name));
-    const { total, now, search } = options;
-    const message = search !== undefined
-      ? `Rooms whose name holds "${inert(search)}"${
-        rooms.length === 0
-          ? ": none"
-          : total > rooms.length
-          ? ` (the first ${rooms.length} of ${total}; type more of the name to narrow it)`
-          : ""
-      }`
-      : total === 0
-      ? "There are no rooms yet"
-      : total > rooms.length
-      ? `Pick a room (the ${rooms.length} most recent of ${total})`
-      : "Pick a room";
-    return this.#ask((context) =>
-      select<{ join: Room } | "find" | "create" | "logout" | "quit">({
-        message,
-        pageSize: 12,
-        choices: [
-          ...rooms.map((room, i) => ({
-            name: `${padColumns(names[i], width)}  ${
-              room.lastActivity === null
-                ? "no messages yet"
-                : `last message ${formatTime(room.lastActivity, now)}`
-            }`,
-            value: { join: room },
-          })),
-          ...(total > rooms.length || search !== undefined
-            ? [{ name: "/ Find a room by name", value: "find" as const }]
-            : []),
-          { name: "+ Create a room", value: "create" as const },
-          { name: "Log out", value: "logout" as const },
-          { name: "Quit", value: "quit" as const },
-        ],
-      }, context)
-    );
+    page: RoomPage,
+    options: { now: () => number; list: () => RoomPage; changed: () => boolean },
+  ): Promise<RoomChoice | undefined> {
+    const refresh = (state: MenuState<RoomChoice>) => {
+      if (!options.changed()) return undefined;
+      const highlighted = state.choices[state.index].value;
+      const next = roomMenu(options.list(), options.now());
+      return menuState(next.title, next.choices, (value) => sameChoice(value, highlighted));
+    };
+    const { title, choices } = roomMenu(page, options.now());
+    return this.#menu(menuState(title, choices), refresh);
   }
+}
+
+function sameChoice(a: RoomChoice, b: RoomChoice): boolean {
+  return typeof a === "object" && typeof b === "object" ? a.join.id === b.join.id : a === b;
+}
+
+/** The room menu's title and choices for one page of rooms. */
+function roomMenu(page: RoomPage, now: number): { title: string; choices: Choice<RoomChoice>[] } {
+  const { rooms, total, search } = page;
+  const names = rooms.map((r) => inert(r.name));
+  let width = 10;
+  for (const name of names) width = Math.max(width, stringWidth(name));
+  const title = search !== undefined
+    ? `Rooms whose name holds "${inert(search)}"${
+      rooms.length === 0
+        ? ": none"
+        : total > rooms.length
+        ? ` (the first ${rooms.length} of ${total}; type more of the name to narrow it)`
+        : ""
+    }`
+    : total === 0
+    ? "There are no rooms yet"
+    : total > rooms.length
+    ? `Pick a room (the ${rooms.length} most recent of ${total})`
+    : "Pick a room";
+  const choices: Choice<RoomChoice>[] = [
+    ...rooms.map((room, i) => ({
+      label: `${padColumns(names[i], width)}  ${
+        room.lastActivity === null
+          ? "no messages yet"
+          : `last message ${formatTime(room.lastActivity, now)}`
+      }`,
+      value: { join: room },
+    })),
+    ...(total > rooms.length || search !== undefined
+      ? [{ label: "/ Find a room by name", value: "find" as const }]
+      : []),
+    { label: "+ Create a room", value: "create" as const },
+    { label: "Log out", value: "logout" as const },
+    { label: "Quit", value: "quit" as const },
+  ];
+  return { title, choices };
 }

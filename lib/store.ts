@@ -714,6 +714,19 @@ export class Store {
     return safeNumber(row?.id);
   }
 
+  #dataVersion: number | undefined;
+
+  /**
+   * Whether another connection committed a change to the file since the last
+   * call (true on the first): cheap enough for an open menu to ask every second.
+   */
+  changed(): boolean {
+    const version = safeNumber(this.#sql("PRAGMA data_version").get()?.data_version);
+    const changed = version !== this.#dataVersion;
+    this.#dataVersion = version;
+    return changed;
+  }
+
   /** Closes the connection. */
   close(): void {
     this.#wake.close();

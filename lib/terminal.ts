@@ -1,5 +1,4 @@
 import process from "node:process";
-import { emitKeypressEvents } from "node:readline";
 
 const BRACKETED_PASTE_ON = "\x1b[?2004h";
 const BRACKETED_PASTE_OFF = "\x1b[?2004l";
@@ -151,18 +150,5 @@ export class Terminal {
     if (!area) return;
     const down = area.rows - 1 - area.cursorRow;
     this.output.write((down > 0 ? `\x1b[${down}B` : "") + "\r\n");
-  }
-
-  /**
-   * Calls `onEscape` when Esc is pressed until the returned function is called.
-   * Menus use it to go back.
-   */
-  onEscape(onEscape: () => void): () => void {
-    emitKeypressEvents(this.input);
-    const listener = (_text: string, key?: { name?: string }) => {
-      if (key?.name === "escape") onEscape();
-    };
-    this.input.on("keypress", listener);
-    return () => this.input.off("keypress", listener);
   }
 }
