@@ -7,7 +7,8 @@ import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
 import { register } from "../lib/accounts.ts";
 import { renderBubble } from "../lib/render.ts";
-import { openStore, type Room, type Store, type User } from "../lib/store.ts";
+import type { Room, User } from "../lib/model.ts";
+import { openSqliteStore as openStore, type SqliteStore as Store } from "../lib/sqlite_store.ts";
 import { plainTheme } from "../lib/theme.ts";
 import { CHAT_RUN, ROOT, Running, shellQuote } from "../tests/_run.ts";
 

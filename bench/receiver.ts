@@ -2,8 +2,8 @@
 // view's own path, and stamps each message as it reaches the main thread.
 // Usage: receiver.ts DB ROOM_ID AFTER_ID [--baseline]
 // Prints "ready" once following; on stdin EOF prints [[id, receivedAtMs], ...].
-import { Follower } from "../lib/follower.ts";
-import { openStore } from "../lib/store.ts";
+import { WorkerFollower as Follower } from "../lib/follower.ts";
+import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 
 const [db, roomArg, afterArg, mode] = Deno.args;
 const roomId = Number(roomArg);

@@ -1,6 +1,7 @@
 import { ChatError, WaitError } from "./errors.ts";
 import { checkNewPassword, hashPassword, type ScryptParams, verifyPassword } from "./password.ts";
-import type { Store, User } from "./store.ts";
+import type { User } from "./model.ts";
+import type { SqliteStore as Store } from "./sqlite_store.ts";
 
 /**
  * The Unix account this process runs as: wrong passwords are counted per Unix

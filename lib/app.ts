@@ -1,15 +1,14 @@
-import { logIn, register } from "./accounts.ts";
 import { chat } from "./chat.ts";
 import type { Invocation } from "./cli.ts";
 import { ChatError, WaitError } from "./errors.ts";
-import { Follower } from "./follower.ts";
 import { Menus } from "./menus.ts";
 import { checkNewPassword, MIN_PASSWORD_LENGTH } from "./password.ts";
 import { renderNotice } from "./render.ts";
 import { exportRoom, rooms, type ScriptOutput, send, tail } from "./scripts.ts";
 import { inert } from "./sanitize.ts";
 import { StdinLines } from "./stdin_lines.ts";
-import { openStore, type Room, type Store, type User } from "./store.ts";
+import type { Room, User } from "./model.ts";
+import { type Backend, type Follower, openBackend, type Session, type Store } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
 import { colorTheme, plainTheme, type Theme } from "./theme.ts";
 
@@ -46,40 +45,46 @@ export async function run(invocation: Invocation, env: Environment, io: Process)
   };
   const stdin = new StdinLines(terminal.input);
   // Only commands that write may create the file: a mistyped --db must not make an empty one.
-  const store = openStore(path, {
+  const backend = await openBackend(path, {
     create: invocation.command === "register" || invocation.command === "send",
   });
   try {
     switch (invocation.command) {
-      case "register":
-        await app.register(
-          store,
-          invocation.user!,
-          await app.newPassword(env.password, invocation, stdin),
-        );
+      case "register": {
+        const password = await app.newPassword(env.password, invocation, stdin);
+        const user = await backend.register(invocation.user!, password);
+        terminal.output.write(`Created account ${user.name}\n`);
         break;
+      }
       case "send":
       case "tail": {
         const password = await app.password(invocation.user!, env.password, invocation, stdin);
-        const user = await logIn(store, invocation.user!, password);
-        if (invocation.command === "send") {
-          await send(store, user, invocation.room!, invocation.text, stdin, out);
-        } else {
-          const options = { ...invocation, theme, stop: io.interrupted };
-          await tail(store, user, invocation.room!, options, out);
+        const session = await backend.logIn(invocation.user!, password);
+        try {
+          const { store, user } = session;
+          if (invocation.command === "send") {
+            await send(store, user, invocation.room!, invocation.text, stdin, out);
+          } else {
+            const follower = (handlers: Parameters<Backend["follower"]>[1]) =>
+              backend.follower(store, handlers);
+            const options = { ...invocation, theme, stop: io.interrupted, follower };
+            await tail(store, user, invocation.room!, options, out);
+          }
+        } finally {
+          await backend.logOut(session);
         }
         break;
       }
       case "rooms":
-        await rooms(store, invocation.json, out);
+        await rooms(await backend.reader(), invocation.json, out);
         break;
       case "export":
-        await exportRoom(store, invocation.room!, invocation.format, out);
+        await exportRoom(await backend.reader(), invocation.room!, invocation.format, out);
         break;
     }
   } finally {
     stdin.close();
-    store.close();
+    await backend.close();
   }
 }
 
@@ -138,60 +143,62 @@ class App {
     return password;
   }
 
-  /** `chatroom register`. */
-  async register(store: Store, name: string, password: string): Promise<void> {
-    const user = await register(store, name, password);
-    this.#terminal.output.write(`Created account ${user.name}\n`);
-  }
-
   async interactive(path: string, invocation: Invocation, envPassword?: string): Promise<void> {
-    const store = openStore(path);
+    const backend = await openBackend(path, { create: true });
     const stopSignals = this.#terminal.exitOnSignals();
     // Deno clears the terminal's current line while it loads the worker (see
-    // Follower.ready), so the worker starts between prompts, never under one.
+    // WorkerFollower.ready), so the follower starts between prompts, never under one.
     // The first menu comes before it: that is what makes start-up quick.
+    let session: Session | undefined;
     let follower: Follower | undefined;
-    const live = async () => {
-      follower ??= new Follower(path);
+    const live = async (store: Store) => {
+      follower ??= backend.follower(store);
       await follower.ready;
       return follower;
     };
+    const logOut = async () => {
+      follower?.close();
+      follower = undefined;
+      if (session) await backend.logOut(session);
+      session = undefined;
+    };
     try {
       // A wrong CHATROOM_PASSWORD fails here, before anything needs a terminal.
-      let user = invocation.user && envPassword !== undefined
-        ? await logIn(store, invocation.user, envPassword)
-        : undefined;
+      if (invocation.user && envPassword !== undefined) {
+        session = await backend.logIn(invocation.user, envPassword);
+      }
       if (!this.#terminal.interactive) {
         throw new ChatError(
           "chatroom needs a terminal; to create an account from a script use chatroom register",
         );
       }
-      if (invocation.user) await live();
-      this.#notice(`chatroom: ${inert(store.path)}`);
-      if (invocation.user && !user) user = await this.#logInAs(store, invocation.user);
-      let room = user && invocation.room
-        ? store.findOrCreateRoom(invocation.room, user.id)
+      if (session) await live(session.store);
+      this.#notice(`chatroom: ${inert(backend.label)}`);
+      if (invocation.user && !session) session = await this.#logInAs(backend, invocation.user);
+      let room = session && invocation.room
+        ? await session.store.findOrCreateRoom(invocation.room, session.user.id)
         : undefined;
       let search: string | undefined; // what the room menu is narrowed to
       let history: string[] = []; // the logged-in account's input history
       for (;;) {
-        if (!user) {
+        if (!session) {
           const choice = await this.#menus.start();
           if (choice !== "login" && choice !== "register") return;
-          await live();
-          user = choice === "login"
-            ? await this.#logInFlow(store)
-            : await this.#registerFlow(store);
+          session = choice === "login"
+            ? await this.#logInFlow(backend)
+            : await this.#registerFlow(backend);
+          if (session) await live(session.store);
           continue;
         }
+        const { store, user } = session;
         if (!room) {
-          const list = () => ({
-            rooms: store.listRooms({ search }),
-            total: store.countRooms(search),
+          const list = async () => ({
+            rooms: await store.listRooms({ search }),
+            total: await store.countRooms(search),
             search,
           });
-          store.changed(); // from here on, the open menu looks again when others change the file
-          const choice = await this.#menus.room(list(), {
+          await store.changed(); // from here on, the open menu looks again when others change it
+          const choice = await this.#menus.room(await list(), {
             now: Date.now,
             list,
             changed: () => store.changed(),
@@ -208,7 +215,7 @@ class App {
           search = undefined;
           if (choice === "logout" || choice === undefined) { // Esc goes back: to the first menu
             this.#notice(`Logged out ${user.name}`);
-            user = undefined;
+            await logOut();
             history = []; // the next account does not see this one's lines
             continue;
           }
@@ -219,7 +226,7 @@ class App {
           store,
           user,
           terminal: this.#terminal,
-          follower: await live(),
+          follower: await live(store),
           theme: this.#theme,
           now: Date.now,
           history,
@@ -229,39 +236,42 @@ class App {
       }
     } finally {
       stopSignals();
-      follower?.close();
-      store.close();
+      try {
+        await logOut();
+      } finally {
+        await backend.close();
+      }
     }
   }
 
   /** `--user NAME` without CHATROOM_PASSWORD: the password is asked for. */
-  async #logInAs(store: Store, name: string): Promise<User | undefined> {
-    const found = store.findUser(name);
-    if (!found) {
+  async #logInAs(backend: Backend, name: string): Promise<Session | undefined> {
+    const found = await backend.accountName(name);
+    if (found === undefined) {
       throw new ChatError(
         `There is no account named "${name}"; create it with: chatroom register --user ${name}`,
       );
     }
-    return await this.#askPassword(store, found.name);
+    return await this.#askPassword(backend, found);
   }
 
-  async #logInFlow(store: Store): Promise<User | undefined> {
+  async #logInFlow(backend: Backend): Promise<Session | undefined> {
     for (;;) {
       const name = await this.#menus.text("User name:");
       if (name === undefined) return undefined;
-      const found = store.findUser(name);
-      if (found) return await this.#askPassword(store, found.name);
+      const found = await backend.accountName(name);
+      if (found !== undefined) return await this.#askPassword(backend, found);
       this.#error(`There is no account named "${name}"`);
     }
   }
 
   /** Asks until the password is right; `undefined` when the user backs out. */
-  async #askPassword(store: Store, name: string): Promise<User | undefined> {
+  async #askPassword(backend: Backend, name: string): Promise<Session | undefined> {
     for (;;) {
       const password = await this.#menus.secret(`Password for ${name} (q to go back):`);
       if (password === undefined) return undefined;
       try {
-        return await logIn(store, name, password);
+        return await backend.logIn(name, password);
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;
         this.#error(err.message);
@@ -273,13 +283,13 @@ class App {
     }
   }
 
-  async #registerFlow(store: Store): Promise<User | undefined> {
+  async #registerFlow(backend: Backend): Promise<Session | undefined> {
     let name: string;
     for (;;) {
       const answer = await this.#menus.text("Choose a user name:");
       if (answer === undefined) return undefined;
       try {
-        name = store.checkNewUserName(answer);
+        name = await backend.checkNewUserName(answer);
         break;
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;
@@ -289,9 +299,9 @@ class App {
     const password = await this.#choosePassword();
     if (password === undefined) return undefined;
     try {
-      const user = await register(store, name, password);
+      const user = await backend.register(name, password);
       this.#notice(`Created account ${user.name}`);
-      return user;
+      return await backend.logIn(user.name, password);
     } catch (err) {
       if (!(err instanceof ChatError)) throw err;
       this.#error(err.message); // taken by another terminal meanwhile
@@ -325,7 +335,7 @@ class App {
       const name = await this.#menus.text("Room name:");
       if (name === undefined) return undefined;
       try {
-        return store.createRoom(name, user.id);
+        return await store.createRoom(name, user.id);
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;
         this.#error(err.message);

@@ -10,10 +10,10 @@ import {
 import { inputView, renderShown } from "./chat_view.ts";
 import { runCommand } from "./commands.ts";
 import { ChatError, WaitError } from "./errors.ts";
-import type { Follower } from "./follower.ts";
 import { KeyReader } from "./keys.ts";
 import { inert } from "./sanitize.ts";
-import type { Message, Room, Store, User } from "./store.ts";
+import type { Message, Room, User } from "./model.ts";
+import type { Follower, Store } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
 import type { Theme } from "./theme.ts";
 
@@ -86,90 +86,108 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
       }
     };
 
-    /** Runs events through `update` and performs the effects, drawing once at the end. */
+    /** Events waiting for `update`: they arrive while an effect is awaited, and keep their order. */
+    const queue: ChatEvent[] = [];
+    let pumping = false;
+    /** Queues events; one pump at a time runs them through `update`. */
     const dispatch = (...events: ChatEvent[]) => {
-      let above = "";
-      let redraw = false;
-      const queue = [...events];
-      for (let event = queue.shift(); event && !done; event = queue.shift()) {
-        let effects: ChatEffect[];
-        [state, effects] = update(state, event);
-        for (const effect of effects) {
-          switch (effect.kind) {
-            case "show":
-              for (const item of effect.items) {
-                above += (above ? "\n" : "") + renderShown(item, options());
+      queue.push(...events);
+      if (!pumping) void pump();
+    };
+
+    /** Runs queued events through `update` and performs the effects, drawing once the queue is empty. */
+    const pump = async () => {
+      pumping = true;
+      try {
+        let above = "";
+        let redraw = false;
+        for (let event = queue.shift(); event && !done; event = queue.shift()) {
+          let effects: ChatEffect[];
+          [state, effects] = update(state, event);
+          for (const effect of effects) {
+            switch (effect.kind) {
+              case "show":
+                for (const item of effect.items) {
+                  above += (above ? "\n" : "") + renderShown(item, options());
+                }
+                break;
+              case "redraw":
+                redraw = true;
+                break;
+              case "send":
+                queue.push(await send(effect.roomId, effect.text));
+                break;
+              case "wake":
+                clearTimeout(wake);
+                wake = setTimeout(guarded(() => dispatch({ kind: "flush" })), effect.afterMs);
+                break;
+              case "command": {
+                const { events, exit } = await perform(effect.name, effect.args, effect.line);
+                if (exit) {
+                  terminal.drawInput(view(), above);
+                  finish(exit);
+                  return;
+                }
+                queue.push(...events);
+                break;
               }
-              break;
-            case "redraw":
-              redraw = true;
-              break;
-            case "send":
-              try {
-                store.addMessage(effect.roomId, user.id, effect.text);
-                follower.poll();
-                queue.push({ kind: "sent" });
-              } catch (err) {
-                if (err instanceof WaitError) {
-                  const { roomId, text } = effect;
-                  queue.push({ kind: "limited", roomId, text, waitMs: err.waitMs });
-                } else if (err instanceof ChatError) {
-                  queue.push({ kind: "refused", text: effect.text, reason: err.message });
-                } else throw err;
+              case "follow":
+                follower.follow(effect.roomId, effect.afterId);
+                break;
+              case "complete": {
+                const { completion } = effect;
+                const names = await store.namesStartingWith(
+                  completion.what === "room" ? "room" : "user",
+                  completion.prefix,
+                );
+                queue.push({ kind: "completions", completion, names });
+                break;
               }
-              break;
-            case "wake":
-              clearTimeout(wake);
-              wake = setTimeout(guarded(() => dispatch({ kind: "flush" })), effect.afterMs);
-              break;
-            case "command": {
-              const { events, exit } = perform(effect.name, effect.args, effect.line);
-              if (exit) {
+              case "leave":
+              case "quit":
+                // The input line as it is now, so no stale draft stays on screen.
                 terminal.drawInput(view(), above);
-                finish(exit);
+                finish(effect.kind);
                 return;
-              }
-              queue.push(...events);
-              break;
             }
-            case "follow":
-              follower.follow(effect.roomId, effect.afterId);
-              break;
-            case "complete": {
-              const { completion } = effect;
-              const names = store.namesStartingWith(
-                completion.what === "room" ? "room" : "user",
-                completion.prefix,
-              );
-              queue.push({ kind: "completions", completion, names });
-              break;
-            }
-            case "leave":
-            case "quit":
-              // The input line as it is now, so no stale draft stays on screen.
-              terminal.drawInput(view(), above);
-              finish(effect.kind);
-              return;
           }
         }
+        if (done) return;
+        if (redraw) {
+          // What is on screen was laid out for another width: draw what fits, anew.
+          const lines = state.shown.map((item) => renderShown(item, options())).join("\n")
+            .split("\n");
+          const room = Math.max(0, terminal.rows - view().rows.length);
+          terminal.redraw(lines.slice(Math.max(0, lines.length - room)).join("\n"), view());
+        } else {
+          terminal.drawInput(view(), above);
+        }
+      } catch (err) {
+        fail(err);
+      } finally {
+        pumping = false;
       }
-      if (done) return;
-      if (redraw) {
-        // What is on screen was laid out for another width: draw what fits, anew.
-        const lines = state.shown.map((item) => renderShown(item, options())).join("\n")
-          .split("\n");
-        const room = Math.max(0, terminal.rows - view().rows.length);
-        terminal.redraw(lines.slice(Math.max(0, lines.length - room)).join("\n"), view());
-      } else {
-        terminal.drawInput(view(), above);
+      if (queue.length > 0 && !done) void pump(); // came in after the last draw
+    };
+
+    /** Stores a message; what became of it, as an event. */
+    const send = async (roomId: number, text: string): Promise<ChatEvent> => {
+      try {
+        await store.addMessage(roomId, user.id, text);
+        follower.poll();
+        return { kind: "sent" };
+      } catch (err) {
+        if (err instanceof WaitError) return { kind: "limited", roomId, text, waitMs: err.waitMs };
+        if (err instanceof ChatError) return { kind: "refused", text, reason: err.message };
+        throw err;
       }
     };
 
     /** A slash command's effects, as events, or the way out it asks for. */
-    const perform = (name: string, args: string, line: string) => {
+    const perform = async (name: string, args: string, line: string) => {
       const events: ChatEvent[] = [];
       const context = { store, user, room: state.room, now: now() };
-      for (const effect of runCommand(name, args, context)) {
+      for (const effect of await runCommand(name, args, context)) {
         switch (effect.kind) {
           case "notice":
             events.push(effect);
@@ -182,7 +200,7 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
             events.push({
               kind: "joined",
               room: effect.room,
-              history: store.recentMessages(effect.room.id),
+              history: await store.recentMessages(effect.room.id),
             });
             break;
           case "leave":
@@ -193,16 +211,21 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
       return { events, exit: undefined };
     };
 
+    /** A bug ends the chat view with the terminal given back, not left raw. */
+    const fail = (err: unknown) => {
+      try {
+        release();
+      } finally {
+        reject(err);
+      }
+    };
+
     /** Runs `fn`; a bug in it ends the chat view with the terminal given back, not left raw. */
     const guarded = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => {
       try {
         fn(...args);
       } catch (err) {
-        try {
-          release();
-        } finally {
-          reject(err);
-        }
+        fail(err);
       }
     };
 
@@ -219,6 +242,9 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
       ),
       onError: guarded((text: string) => dispatch({ kind: "error", text })),
     };
-    guarded(() => dispatch({ kind: "joined", room, history: store.recentMessages(room.id) }))();
+    Promise.resolve(store.recentMessages(room.id)).then(
+      (history) => dispatch({ kind: "joined", room, history }),
+      fail,
+    );
   });
 }

@@ -6,7 +6,7 @@ import { COMMANDS } from "./commands.ts";
 import { type Draft, editDraft, EMPTY_DRAFT, insert } from "./draft.ts";
 import { parseInput } from "./input.ts";
 import type { KeyEvent } from "./keys.ts";
-import type { Message, Room } from "./store.ts";
+import type { Message, Room } from "./model.ts";
 
 /** Something shown above the input line, kept so that a resize can draw it again. */
 export type Shown =

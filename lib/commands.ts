@@ -2,7 +2,8 @@ import { ChatError } from "./errors.ts";
 import { normalizeName } from "./names.ts";
 import { formatTime } from "./render.ts";
 import { inert } from "./sanitize.ts";
-import type { Room, Store, User } from "./store.ts";
+import type { Room, User } from "./model.ts";
+import type { Store } from "./store.ts";
 
 /** What a command asks the chat view to do. */
 export type Effect =
@@ -26,7 +27,7 @@ export interface Command {
   /** Argument synopsis, e.g. "NAME", or "[WORD]" when it may be left out; empty for none. */
   args: string;
   help: string;
-  run(args: string, context: CommandContext): Effect[];
+  run(args: string, context: CommandContext): Effect[] | Promise<Effect[]>;
 }
 
 /** The chat view's commands, in the order `/help` lists them. */
@@ -41,9 +42,9 @@ export const COMMANDS: readonly Command[] = [
     name: "join",
     args: "NAME",
     help: "Switch to room NAME, creating it if there is none",
-    run(args, { store, user, room }) {
+    async run(args, { store, user, room }) {
       const name = normalizeName(args, "Room name");
-      const target = store.findOrCreateRoom(name, user.id);
+      const target = await store.findOrCreateRoom(name, user.id);
       if (target.id === room.id) {
         return [{ kind: "notice", text: `You are in ${inert(room.name)}` }];
       }
@@ -54,10 +55,10 @@ export const COMMANDS: readonly Command[] = [
     name: "rooms",
     args: "[WORD]",
     help: "List the most recently active rooms; /rooms WORD lists those whose name holds it",
-    run(args, { store, room, now }) {
+    async run(args, { store, room, now }) {
       const search = args || undefined;
-      const found = store.listRooms({ search });
-      const total = store.countRooms(search);
+      const found = await store.listRooms({ search });
+      const total = await store.countRooms(search);
       const more = total > found.length ? ` (the first ${found.length} of ${total})` : "";
       const title = search !== undefined
         ? `Rooms whose name holds "${inert(search)}"${total ? `${more}:` : ": none"}`
@@ -108,21 +109,21 @@ export function helpText(): string {
  *
  * @example
  * ```ts
- * runCommand("join", "lobby", context); // [{ kind: "join", room: { ... } }]
+ * await runCommand("join", "lobby", context); // [{ kind: "join", room: { ... } }]
  * ```
  */
-export function runCommand(
+export async function runCommand(
   name: string,
   args: string,
   context: CommandContext,
-): Effect[] {
+): Promise<Effect[]> {
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) return fail(`Unknown command /${name}; /help lists the commands`);
   const optional = command.args.startsWith("[");
   if (command.args && !optional && !args) return fail(`Usage: ${usage(command)}`);
   if (!command.args && args) return fail(`/${name} takes no arguments`);
   try {
-    return command.run(args, context);
+    return await command.run(args, context);
   } catch (err) {
     if (err instanceof ChatError) return fail(err.message);
     throw err;

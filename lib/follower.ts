@@ -1,14 +1,8 @@
 import type { FromWorker, ToWorker } from "./protocol.ts";
-import type { Message } from "./store.ts";
+import type { Follower, FollowerHandlers } from "./store.ts";
 
 /** How many errors are kept for handlers that are not set yet. */
 const MAX_UNHEARD = 5;
-
-/** Receivers of what the watch worker posts. */
-export interface FollowerHandlers {
-  onMessages(roomId: number, messages: Message[]): void;
-  onError(message: string): void;
-}
 
 /**
  * The main thread's side of the watch worker: starts it, tells it which room
@@ -16,14 +10,14 @@ export interface FollowerHandlers {
  *
  * @example
  * ```ts
- * const follower = new Follower("chatroom.db", {
+ * const follower = new WorkerFollower("chatroom.db", {
  *   onMessages: (roomId, messages) => console.log(roomId, messages.length),
  *   onError: (message) => console.error(message),
  * });
  * follower.follow(room.id, lastShownId);
  * ```
  */
-export class Follower {
+export class WorkerFollower implements Follower {
   readonly #worker: Worker;
   /** Which follow deliveries must answer; bumped by follow() and unfollow(). */
   #generation = 0;

@@ -1,6 +1,6 @@
 // Message formats for scripts: JSON objects, plain lines and exports.
 import { inert } from "./sanitize.ts";
-import type { Message } from "./store.ts";
+import type { Message } from "./model.ts";
 
 /** A message as `tail --json` writes it. */
 export interface MessageJson {

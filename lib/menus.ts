@@ -15,7 +15,8 @@ import {
 } from "./menu.ts";
 import { formatTime, padColumns } from "./render.ts";
 import { inert } from "./sanitize.ts";
-import type { Room } from "./store.ts";
+import type { Room } from "./model.ts";
+import type { Awaitable } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
 import type { InputView } from "./chat_view.ts";
 
@@ -60,12 +61,17 @@ export class Menus {
     initial: S,
     onKey: (state: S, key: Parameters<typeof menuKey>[1]) => [S, Answer<T>?],
     view: (state: S) => InputView,
-    { drop = false, refresh }: { drop?: boolean; refresh?: (state: S) => S | undefined } = {},
+    { drop = false, refresh }: {
+      drop?: boolean;
+      refresh?: (state: S) => Promise<S | undefined>;
+    } = {},
   ): Promise<T | undefined> {
     const terminal = this.#terminal;
     const keys = new KeyReader();
     let state = initial;
     let drawn = false;
+    let ended = false;
+    let refreshing = false;
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setInterval> | undefined;
       let settle: ReturnType<typeof setTimeout> | undefined;
@@ -74,6 +80,7 @@ export class Menus {
         terminal.drawInput(view(state));
       };
       const end = (answer: Answer<T> | undefined) => {
+        ended = true;
         clearInterval(timer);
         clearTimeout(settle);
         // Answered or abandoned, the question leaves the screen: what follows says what happened.
@@ -108,15 +115,21 @@ export class Menus {
         guarded(() => end(undefined)),
       );
       if (refresh) {
-        timer = setInterval(
-          guarded(() => {
-            const next = refresh(state);
-            if (next === undefined) return;
-            state = next;
-            if (drawn) draw();
-          }),
-          ROOM_MENU_REFRESH_MS,
-        );
+        timer = setInterval(() => {
+          if (refreshing) return;
+          refreshing = true;
+          refresh(state).then(
+            guarded((next: S | undefined) => {
+              refreshing = false;
+              if (next === undefined || ended) return;
+              state = next;
+              if (drawn) draw();
+            }),
+            guarded((err: unknown) => {
+              throw err;
+            }),
+          );
+        }, ROOM_MENU_REFRESH_MS);
       }
       if (drop && !this.#first) settle = setTimeout(guarded(draw), TYPED_AHEAD_MS);
       else draw();
@@ -124,7 +137,10 @@ export class Menus {
     });
   }
 
-  #menu<T>(state: MenuState<T>, refresh?: (state: MenuState<T>) => MenuState<T> | undefined) {
+  #menu<T>(
+    state: MenuState<T>,
+    refresh?: (state: MenuState<T>) => Promise<MenuState<T> | undefined>,
+  ) {
     return this.#run(
       state,
       menuKey<T>,
@@ -173,12 +189,16 @@ export class Menus {
    */
   room(
     page: RoomPage,
-    options: { now: () => number; list: () => RoomPage; changed: () => boolean },
+    options: {
+      now: () => number;
+      list: () => Promise<RoomPage>;
+      changed: () => Awaitable<boolean>;
+    },
   ): Promise<RoomChoice | undefined> {
-    const refresh = (state: MenuState<RoomChoice>) => {
-      if (!options.changed()) return undefined;
+    const refresh = async (state: MenuState<RoomChoice>) => {
+      if (!(await options.changed())) return undefined;
       const highlighted = state.choices[state.index].value;
-      const next = roomMenu(options.list(), options.now());
+      const next = roomMenu(await options.list(), options.now());
       return menuState(next.title, next.choices, (value) => sameChoice(value, highlighted));
     };
     const { title, choices } = roomMenu(page, options.now());

@@ -1,4 +1,4 @@
-import type { Message } from "./store.ts";
+import type { Message } from "./model.ts";
 
 /** What the main thread tells the watch worker. */
 export type ToWorker =

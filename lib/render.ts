@@ -3,7 +3,7 @@ import wrapAnsi from "wrap-ansi";
 import { moreNote } from "./formats.ts";
 import { nameKey } from "./names.ts";
 import { inert } from "./sanitize.ts";
-import type { Message } from "./store.ts";
+import type { Message } from "./model.ts";
 import type { Theme } from "./theme.ts";
 
 /** What a bubble is drawn for. */

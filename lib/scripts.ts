@@ -2,7 +2,6 @@
 import type { Writable } from "node:stream";
 import { ChatError, WaitError } from "./errors.ts";
 import type { ExportFormat } from "./cli.ts";
-import { Follower } from "./follower.ts";
 import {
   escapeMarkdown,
   formatStamp,
@@ -14,7 +13,8 @@ import {
 import stringWidth from "string-width";
 import { padColumns, renderBubble } from "./render.ts";
 import { inert } from "./sanitize.ts";
-import { type Message, type Room, SHOWN_TEXT_LIMIT, type Store, type User } from "./store.ts";
+import { type Message, type Room, SHOWN_TEXT_LIMIT, type User } from "./model.ts";
+import type { Follower, FollowerHandlers, Store } from "./store.ts";
 import type { StdinLines } from "./stdin_lines.ts";
 import type { Theme } from "./theme.ts";
 
@@ -38,9 +38,9 @@ export async function send(
   stdin: StdinLines,
   out: ScriptOutput,
 ): Promise<void> {
-  const room = store.findOrCreateRoom(roomName, user.id);
+  const room = await store.findOrCreateRoom(roomName, user.id);
   if (text !== undefined) {
-    store.addMessage(room.id, user.id, text);
+    await store.addMessage(room.id, user.id, text);
     return;
   }
   let lineNumber = 0;
@@ -51,7 +51,7 @@ export async function send(
     if (line.trim().length === 0) continue;
     for (;;) {
       try {
-        store.addMessage(room.id, user.id, line);
+        await store.addMessage(room.id, user.id, line);
       } catch (err) {
         if (err instanceof WaitError) {
           if (!slowed) {
@@ -87,11 +87,13 @@ export async function tail(
     json: boolean;
     theme: Theme;
     stop: () => Promise<unknown>;
+    /** Starts the follower that delivers new messages. */
+    follower: (handlers: FollowerHandlers) => Follower;
   },
   out: ScriptOutput,
 ): Promise<void> {
   const stopped = options.stop(); // listen for Ctrl-C before the first line goes out
-  const room = findRoom(store, roomName);
+  const room = await findRoom(store, roomName);
   const format = messageFormat(room, user, options.json, options.theme, out);
   let lastShown = 0;
   const show = (messages: Message[]) => {
@@ -103,7 +105,7 @@ export async function tail(
     }
     if (text) out.stdout.write(text);
   };
-  const follower = new Follower(store.path, {
+  const follower = options.follower({
     onMessages: (_roomId, messages) => show(messages),
     onError: out.warn,
   });
@@ -112,8 +114,8 @@ export async function tail(
     // Follow from exactly what was printed (one read of the file), so that a
     // message committed meanwhile is delivered by the worker, never skipped.
     if (options.after !== undefined) lastShown = options.after;
-    else if (options.history > 0) show(store.recentMessages(room.id, options.history));
-    else lastShown = store.lastMessageId(room.id);
+    else if (options.history > 0) show(await store.recentMessages(room.id, options.history));
+    else lastShown = await store.lastMessageId(room.id);
     follower.follow(room.id, lastShown);
     await stopped;
     // The terminal echoed ^C where the cursor was: the shell's prompt gets a line of its own.
@@ -183,7 +185,7 @@ export async function rooms(store: Store, json: boolean, out: ScriptOutput): Pro
     batch = [];
   };
   if (json) await write("[");
-  for (const room of store.roomStats()) {
+  for await (const room of store.roomStats()) {
     batch.push(room);
     if (batch.length === ROOMS_BATCH) await flush();
   }
@@ -216,7 +218,7 @@ export async function exportRoom(
   format: ExportFormat,
   out: ScriptOutput,
 ): Promise<void> {
-  const room = findRoom(store, roomName);
+  const room = await findRoom(store, roomName);
   const write = writer(out);
   const { head, text, tail } = MESSAGE_WRITERS[format];
   if (format === "md") await write(`# ${escapeMarkdown(inert(room.name))}\n\n`);
@@ -224,7 +226,7 @@ export async function exportRoom(
   let afterId = 0;
   let first = true;
   for (;;) {
-    const batch = store.messagesAfter(room.id, afterId, EXPORT_BATCH);
+    const batch = await store.messagesAfter(room.id, afterId, EXPORT_BATCH);
     // Ids only grow, so every batch moves on; one that did not would repeat for ever.
     if (batch.length === 0 || batch[batch.length - 1].id <= afterId) break;
     afterId = batch[batch.length - 1].id;
@@ -237,7 +239,7 @@ export async function exportRoom(
       for (let start = SHOWN_TEXT_LIMIT, left = written; left > 0;) {
         await write(pending);
         const length = Math.min(EXPORT_CHUNK, left);
-        pending = text(store.messageText(message.id, start, length));
+        pending = text(await store.messageText(message.id, start, length));
         start += length;
         left -= length;
       }
@@ -248,8 +250,8 @@ export async function exportRoom(
   if (format === "json") await write(first ? "]\n" : "\n]\n");
 }
 
-function findRoom(store: Store, name: string): Room {
-  const room = store.findRoom(name);
+async function findRoom(store: Store, name: string): Promise<Room> {
+  const room = await store.findRoom(name);
   if (!room) throw new ChatError(`There is no room named "${name.trim()}"`);
   return room;
 }

@@ -1,1022 +1,126 @@
-import { DatabaseSync, type StatementSync } from "node:sqlite";
-import {
-  accessSync,
-  closeSync,
-  constants,
-  fchmodSync,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readSync,
-  type Stats,
-  statSync,
-} from "node:fs";
-import { ChatError, WaitError } from "./errors.ts";
-import {
-  checkNewName,
-  nameKey,
-  type NameKind,
-  nameSkeleton,
-  normalizeName,
-  shownName,
-} from "./names.ts";
-import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
-import { notPlainFile, WakeSignal } from "./wake.ts";
+// The storage seam: what the chat view, the commands and the scripts ask of a
+// database, whichever backend holds it. SQLite's methods answer at once,
+// PostgreSQL's over the network: callers await either.
+import type { Message, Room, User } from "./model.ts";
+import { SqliteBackend } from "./sqlite_backend.ts";
 
-/** Longest message accepted, in code points. */
-export const MAX_MESSAGE_LENGTH = 4000;
-/** How many messages a room shows when you join it. */
-export const HISTORY_ON_JOIN = 50;
-/**
- * Most characters of one message a reader gets. Messages we write are far
- * shorter; a longer one was planted in the file, and export writes it whole.
- */
-export const SHOWN_TEXT_LIMIT = 16_384;
-/** Most rooms one list of rooms holds; menus search past it. */
-export const ROOM_LIST_LIMIT = 50;
+/** A value now, or later. */
+export type Awaitable<T> = T | Promise<T>;
 
-/** How long a writer waits for another terminal's write to finish. */
-const BUSY_TIMEOUT_MS = 10_000;
-
-/** A chat account, without its password hash. */
-export interface User {
-  id: number;
-  name: string;
-}
-
-/** A room as listed in the room menu. */
-export interface Room {
-  id: number;
-  name: string;
-  /** When the last message was sent (ms since the epoch), or null for none. */
-  lastActivity: number | null;
-}
-
-/** A stored chat message. */
-export interface Message {
-  id: number;
-  roomId: number;
-  userId: number;
-  userName: string;
-  /** The text, or its first {@linkcode SHOWN_TEXT_LIMIT} characters. */
-  text: string;
-  /** How many characters of the stored text `text` leaves out (0 for a whole text). */
-  more: number;
-  /** Milliseconds since the epoch. */
-  sentAt: number;
-}
-
-/**
- * How fast one account may send messages or create rooms: a burst of `burst`,
- * then one every `1 / perSecond` seconds.
- */
-export interface Rate {
-  burst: number;
-  perSecond: number;
-}
-
-/** The limits new databases start with; the file's `settings` table may change them. */
-export const DEFAULT_LIMITS: Readonly<Record<"message" | "room", Rate>> = {
-  message: { burst: 20, perSecond: 5 },
-  room: { burst: 10, perSecond: 1 / 30 },
-};
-
-/** Options for {@linkcode openStore}. */
-export interface StoreOptions {
-  /** The clock messages and accounts are stamped with. */
-  now?: () => number;
-  /**
-   * Whether a missing file may be created (default true). Commands that only
-   * read pass false, so a mistyped path is an error, not a new empty database.
-   */
-  create?: boolean;
-}
-
-// SQLite result codes we turn into user-facing messages.
-const SQLITE_READONLY = 8;
-const SQLITE_CANTOPEN = 14;
-const SQLITE_NOTADB = 26;
-const SQLITE_FULL = 13;
-const SQLITE_CORRUPT = 11;
-const SQLITE_IOERR = 10;
-
-function sqliteCode(err: unknown): number | undefined {
-  const code = (err as { errcode?: unknown })?.errcode;
-  return typeof code === "number" ? code & 0xff : undefined;
-}
-
-function describe(path: string, err: unknown): ChatError {
-  const reason = (err as { errstr?: string })?.errstr ?? (err as Error)?.message ?? String(err);
-  const code = sqliteCode(err);
-  if (code === SQLITE_IOERR || code === SQLITE_READONLY || code === SQLITE_CANTOPEN) {
-    const found = diagnose(path) ?? journalNotWritable(path);
-    if (found) return found;
-  }
-  switch (code) {
-    case SQLITE_NOTADB:
-      return new ChatError(`${path} is not an SQLite database`);
-    case SQLITE_READONLY:
-      return new ChatError(`${path} is read-only`);
-    case SQLITE_CANTOPEN:
-      return new ChatError(
-        `Cannot open ${path}: ${reason} (its folder must be writable too, and so must ${path}-journal, where SQLite keeps its journal)`,
-      );
-    case SQLITE_FULL:
-      return new ChatError(`The disk holding ${path} is full`);
-    case SQLITE_IOERR:
-      return new ChatError(`Cannot write ${path}: ${reason}; is the disk full?`);
-    case SQLITE_CORRUPT:
-      return new ChatError(`${path} is damaged (${reason})`);
-    default:
-      return new ChatError(`Database error in ${path}: ${reason}`);
-  }
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Names what is wrong with the database or SQLite's files beside it, when
- * something visible is: a deleted database, or something other than a plain
- * file where SQLite keeps its journal (or, in WAL mode, its -wal and -shm files).
- */
-function diagnose(path: string, { exists = true } = {}): ChatError | undefined {
-  if (path === ":memory:") return undefined;
-  if (exists && !lstatOrUndefined(path)) return new ChatError(`${path} was deleted or moved away`);
-  for (const suffix of SQLITE_SUFFIXES) {
-    const problem = plantedAt(path + suffix);
-    if (problem) return problem;
-  }
-  return undefined;
-}
-
-/**
- * The journal SQLite keeps beside the database, when this account cannot
- * write it: made by its owner before the database was shared, it keeps its
- * first mode until they run chatroom again (which aligns it) or chmod it.
- */
-function journalNotWritable(path: string): ChatError | undefined {
-  const journal = `${path}-journal`;
-  const stat = lstatOrUndefined(journal);
-  if (!stat?.isFile()) return undefined;
-  try {
-    accessSync(journal, constants.W_OK);
-    return undefined;
-  } catch {
-    const mode = (stat.mode & 0o777).toString(8).padStart(4, "0");
-    return new ChatError(
-      `${journal} is not writable by you (mode ${mode}); its owner makes it follow the database's mode by running chatroom once, or with chmod`,
-    );
-  }
-}
-
-/** The files SQLite keeps beside a database. */
-const SQLITE_SUFFIXES = ["-journal", "-wal", "-shm"];
-
-/**
- * What is wrong with what stands where SQLite keeps one of its files, if
- * anything. A FIFO there would block SQLite for good: it opens the journal to
- * read it whenever it finds one, on every read.
- */
-function plantedAt(path: string): ChatError | undefined {
-  const stat = lstatOrUndefined(path);
-  const problem = stat && notPlainFile(stat);
-  if (!problem) return undefined;
-  return new ChatError(
-    `${path} is ${problem}, not SQLite's own file; remove it (with every chatroom closed) and try again`,
-  );
-}
-
-/**
- * Whether the database file's header says WAL mode (bytes 18 and 19 are 2),
- * read through `fd` without taking any lock.
- */
-function headerSaysWal(fd: number): boolean {
-  const version = new Uint8Array(2);
-  return readSync(fd, version, 0, 2, 18) === 2 && (version[0] === 2 || version[1] === 2);
-}
-
-function walRefused(path: string): ChatError {
-  return new ChatError(
-    `${path} was switched to WAL mode by another program; chatroom does not read a shared file in that mode (any member could crash every client through its -shm file). Start chatroom again to switch it back`,
-  );
-}
-
-/** The device and inode a path names now, following links; undefined when it names nothing. */
-function fileIdentity(path: string): string | undefined {
-  try {
-    const stat = statSync(path);
-    return `${stat.dev}:${stat.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Creates a missing database file readable by its owner only (when `create`),
- * and refuses a path that is not a usable database file, or beside which
- * something other than SQLite's own files stands.
- */
-function prepareFile(path: string, create: boolean): void {
-  if (path === ":memory:") return;
-  const link = lstatOrUndefined(path);
-  if (link?.isSymbolicLink() && link.uid !== (Deno.uid() ?? link.uid)) {
-    // Another account's link could point anywhere, a database in your home included.
-    throw new ChatError(
-      `${path} is a link another account made; chatroom follows only your own links to a database`,
-    );
-  }
-  let stat;
-  try {
-    stat = statSync(path);
-  } catch {
-    if (!create) {
-      throw new ChatError(
-        `There is no database at ${path}; check --db or CHATROOM_DB (chatroom register creates one)`,
-      );
-    }
-    const planted = diagnose(path, { exists: false });
-    if (planted) throw planted;
-    let fd;
-    try {
-      // Never through a link, and only a file that was not there: ours, so its mode is ours to set.
-      fd = openSync(
-        path,
-        constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        0o600,
-      );
-    } catch (err) {
-      throw new ChatError(`Cannot create ${path}: ${(err as Error).message}`);
-    }
-    try {
-      fchmodSync(fd, 0o600); // the umask may have taken bits away, never added them
-    } finally {
-      closeSync(fd);
-    }
-    return;
-  }
-  if (stat.isDirectory()) throw new ChatError(`${path} is a directory, not a database file`);
-  if (!stat.isFile()) throw new ChatError(`${path} is not a regular file`);
-  if ((stat.mode & 0o222) === 0) throw new ChatError(`${path} is read-only`);
-  // We create new files ourselves; an empty one that is already there is not ours to fill.
-  if (stat.size === 0) {
-    throw new ChatError(
-      `${path} is an empty file, not a chatroom database; remove it to start anew`,
-    );
-  }
-  const planted = diagnose(path);
-  if (planted) throw planted;
-}
-
-/**
- * The chat database: accounts, rooms and messages in one SQLite file that
- * several processes share. Every method is a single statement or an
- * immediate transaction, so concurrent writers wait instead of failing.
- */
-export class Store {
+/** Rooms and messages, read and written as one account (or, for `rooms` and `export`, none). */
+export interface Store {
+  /** What to show the user for this database: a file's path, or a URL without its password. */
   readonly path: string;
-  readonly #db: DatabaseSync;
-  readonly #now: () => number;
-  readonly #statements = new Map<string, StatementSync>();
-  readonly #wake: WakeSignal;
-  /** The device and inode of the file the connection opened. */
-  readonly #identity: string | undefined;
-  /** A read-only descriptor on that file, to read its header without SQLite. */
-  #header: number | undefined;
-
-  constructor(
-    path: string,
-    db: DatabaseSync,
-    now: () => number,
-    file?: { identity: string; header: number },
-  ) {
-    this.path = path;
-    this.#db = db;
-    this.#now = now;
-    this.#wake = new WakeSignal(path);
-    this.#identity = file?.identity;
-    this.#header = file?.header;
-  }
-
-  /**
-   * Fails when the path no longer names the file this connection has open:
-   * someone moved another file over it or deleted it. Writing on would go into
-   * a file nobody else reads, or mix two databases' journals.
-   */
-  checkFile(): void {
-    if (this.#identity === undefined || fileIdentity(this.path) === this.#identity) return;
-    throw new ChatError(
-      `${this.path} was replaced or removed while chatroom had it open; nothing more is written to it. Start chatroom again to use the file that is there now`,
-    );
-  }
-
-  /**
-   * Refuses to go on when a member switched the file to WAL mode (SQLite would
-   * then map the -shm file, which anyone in the group can truncate under every
-   * client: SIGBUS) or planted something where SQLite opens its journal. Run
-   * before every statement; two system calls.
-   */
-  #checkSharedFiles(): void {
-    if (this.#header === undefined) return;
-    if (headerSaysWal(this.#header)) throw walRefused(this.path);
-    const planted = plantedAt(this.path + "-journal");
-    if (planted) throw planted;
-  }
-
-  /** The schema_version last found to hold exactly chatroom's own tables and indexes. */
-  #checkedSchema = -1;
-  /** Reads schema_version: run before every statement, so prepared once. */
-  #schemaVersion: StatementSync | undefined;
-
-  /**
-   * Refuses a file whose schema someone changed by hand: a view or trigger
-   * planted under a table's name would make any read or write run their SQL
-   * (a recursive one runs for ever). Checked before every statement; SQLite
-   * counts schema changes, so the full check runs only after one.
-   */
-  #checkSchema(): void {
-    this.#checkSharedFiles();
-    this.#schemaVersion ??= this.#db.prepare("PRAGMA schema_version");
-    const version = Number(this.#schemaVersion.get()?.schema_version);
-    if (version === this.#checkedSchema) return;
-    if (schemaOf(this.#db) !== expectedSchema()) throw foreignSchema(this.path);
-    this.#checkedSchema = version;
-  }
-
-  #sql(sql: string): StatementSync {
-    this.#checkSchema();
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      // Integers past 2^53 would throw as numbers: read as BigInt, then checked by safeNumber().
-      statement.setReadBigInts(true);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  #write<T>(run: () => T): T {
-    this.checkFile();
-    try {
-      return run();
-    } catch (err) {
-      if (err instanceof ChatError) throw err;
-      throw describe(this.path, err);
-    }
-  }
-
-  /** Runs `run` in one immediate transaction: other writers wait for it. */
-  #transaction<T>(run: () => T): T {
-    return this.#write(() => {
-      // Prepared, not exec(): only statements' errors carry SQLite's error code.
-      this.#sql("BEGIN IMMEDIATE").run();
-      try {
-        const result = run();
-        this.#sql("COMMIT").run();
-        return result;
-      } catch (err) {
-        // Not through #sql(): a failed schema check must not keep the write lock.
-        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-        throw err;
-      }
-    });
-  }
-
-  /**
-   * Refuses a new name that is taken, looks like one that is, or mixes
-   * scripts: `The name "аlice" is too close to "alice"`.
-   */
-  #checkNewName(table: "users" | "rooms", name: string, what: NameKind): void {
-    const taken = this.#sql(
-      `SELECT substr(name, 1, 64) AS name FROM ${table} WHERE name_key = ?`,
-    ).get(nameKey(name));
-    if (taken) {
-      throw new ChatError(
-        what === "User name"
-          ? `The name "${name}" is taken`
-          : `A room named "${shownName(String(taken.name))}" already exists`,
-      );
-    }
-    const alike = this.#sql(
-      `SELECT substr(name, 1, 64) AS name FROM ${table} WHERE skeleton = ? LIMIT 1`,
-    ).get(nameSkeleton(name));
-    if (alike) {
-      throw new ChatError(
-        `The name "${name}" is too close to "${shownName(String(alike.name))}"`,
-      );
-    }
-    checkNewName(name, what);
-  }
-
-  /**
-   * Returns `rawName` normalised if it is a valid user name that no account
-   * has taken or looks like; registering checks this before hashing.
-   */
-  checkNewUserName(rawName: string): string {
-    const name = normalizeName(rawName, "User name");
-    this.#checkNewName("users", name, "User name");
-    return name;
-  }
-
-  /** Creates an account; the name must be free and not look like a taken one. */
-  createUser(rawName: string, passwordHash: string): User {
-    const name = normalizeName(rawName, "User name");
-    return this.#transaction(() => {
-      this.#checkNewName("users", name, "User name");
-      const { lastInsertRowid } = this.#sql(
-        `INSERT INTO users (name, name_key, skeleton, password_hash, created_at)
-         VALUES (?, ?, ?, ?, ?)`,
-      ).run(name, nameKey(name), nameSkeleton(name), passwordHash, this.#now());
-      return { id: Number(lastInsertRowid), name };
-    });
-  }
-
-  /** Finds an account by name, ignoring case, with its password hash. */
-  findUser(name: string): (User & { passwordHash: string }) | undefined {
-    const row = this.#sql(
-      // A hash is about 120 characters; a planted megabyte of one is cut, and then refused.
-      "SELECT id, substr(name, 1, 64) AS name, substr(password_hash, 1, 512) AS password_hash FROM users WHERE name_key = ?",
-    ).get(nameKey(name.trim()));
-    if (!row) return undefined;
-    return {
-      id: safeNumber(row.id),
-      name: shownName(String(row.name)),
-      passwordHash: String(row.password_hash),
-    };
-  }
-
-  /** The store's clock, in ms since the epoch. */
-  now(): number {
-    return this.#now();
-  }
-
-  /**
-   * How long (ms) before the Unix account `uid` may try another password for
-   * `userId`. Wrong passwords count per Unix account, so another member's
-   * guesses never keep the owner out.
-   */
-  loginWait(userId: number, uid: number): number {
-    const row = this.#sql(
-      "SELECT locked_until FROM login_failures WHERE user_id = ? AND uid = ?",
-    ).get(userId, uid);
-    const wait = safeNumber(row?.locked_until) - this.#now();
-    // A planted far-future lock is worth at most the longest wait we set.
-    return Math.min(Math.max(0, wait), MAX_LOGIN_WAIT_MS);
-  }
-
-  /**
-   * Counts a wrong password from `uid`. From the third in a row on, further
-   * tries from that Unix account wait 1 s, then 2 s, 4 s ... up to a minute.
-   * Returns the wait in ms.
-   */
-  recordFailedLogin(userId: number, uid: number): number {
-    const now = this.#now();
-    return this.#write(() => {
-      const row = this.#sql(
-        `INSERT INTO login_failures (user_id, uid, failures, locked_until) VALUES (?, ?, 1, 0)
-         ON CONFLICT (user_id, uid) DO UPDATE SET failures = min(failures, 64) + 1,
-           locked_until = CASE WHEN failures + 1 >= 3
-             THEN ? + min(?, 1000 << min(16, failures + 1 - 3)) ELSE 0 END
-         RETURNING locked_until`,
-      ).get(userId, uid, now, MAX_LOGIN_WAIT_MS);
-      return Math.min(Math.max(0, safeNumber(row?.locked_until) - now), MAX_LOGIN_WAIT_MS);
-    });
-  }
-
-  /** Forgets the wrong passwords `uid` typed after a right one. */
-  resetFailedLogins(userId: number, uid: number): void {
-    this.#write(() =>
-      this.#sql("DELETE FROM login_failures WHERE user_id = ? AND uid = ?").run(userId, uid)
-    );
-  }
-
-  /** The rate limit of `kind` in this database: its settings, else the default. */
-  #rate(kind: "message" | "room"): Rate {
-    // Anyone can write these: values outside what makes sense fall back or are held to it.
-    const setting = (name: string, fallback: number, min: number, max: number) => {
-      const value = safeNumber(
-        this.#sql("SELECT value FROM settings WHERE name = ?").get(name)?.value,
-        fallback,
-      );
-      return value > 0 ? Math.min(Math.max(value, min), max) : fallback;
-    };
-    const fallback = DEFAULT_LIMITS[kind];
-    return {
-      burst: setting(`${kind}_burst`, fallback.burst, 1, 1e9),
-      perSecond: setting(`${kind}s_per_second`, fallback.perSecond, 1 / 3600, 1e9),
-    };
-  }
-
-  /**
-   * Changes a rate limit for every client of this database. Run by the
-   * benchmark and the stress tests, which send faster than people do.
-   */
-  setRate(kind: "message" | "room", rate: Rate): void {
-    this.#write(() => {
-      const set = this.#sql(
-        "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-      );
-      set.run(`${kind}_burst`, rate.burst);
-      set.run(`${kind}s_per_second`, rate.perSecond);
-    });
-  }
-
-  /**
-   * Takes one token from the account's bucket for `kind` (inside a
-   * transaction), or returns how many ms until one is there.
-   */
-  #spend(userId: number, kind: "message" | "room"): number {
-    const { burst, perSecond } = this.#rate(kind);
-    const now = this.#now();
-    const row = this.#sql(
-      "SELECT tokens, updated_at FROM allowances WHERE user_id = ? AND kind = ?",
-    ).get(userId, kind);
-    let tokens = burst;
-    const updatedAt = safeNumber(row?.updated_at, Infinity);
-    // A row from the future, or that is not numbers, starts a full bucket: it cannot stall anyone.
-    if (row && updatedAt <= now) {
-      const stored = Math.min(Math.max(safeNumber(row.tokens, burst), 0), burst);
-      tokens = Math.min(burst, stored + (now - updatedAt) / 1000 * perSecond);
-    }
-    if (tokens < 1) return Math.ceil((1 - tokens) / perSecond * 1000);
-    this.#sql(
-      `INSERT INTO allowances (user_id, kind, tokens, updated_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (user_id, kind) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
-    ).run(userId, kind, tokens - 1, now);
-    return 0;
-  }
-
-  /** Creates a room; the name must be free and not look like a taken one. */
-  createRoom(rawName: string, createdBy: number): Room {
-    const name = normalizeName(rawName, "Room name");
-    return this.#transaction(() => {
-      this.#checkNewName("rooms", name, "Room name");
-      const wait = this.#spend(createdBy, "room");
-      if (wait > 0) {
-        throw new WaitError(
-          `You are creating rooms too fast; wait ${Math.ceil(wait / 1000)} s and try again`,
-          wait,
-        );
-      }
-      const { lastInsertRowid } = this.#sql(
-        "INSERT INTO rooms (name, name_key, skeleton, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
-      ).run(name, nameKey(name), nameSkeleton(name), createdBy, this.#now());
-      return { id: Number(lastInsertRowid), name, lastActivity: null };
-    });
-  }
-
   /** Finds a room by name, ignoring case. */
-  findRoom(name: string): Room | undefined {
-    const row = this.#sql(
-      `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key = ?`,
-    ).get(nameKey(name.trim()));
-    return row ? toRoom(row) : undefined;
-  }
-
+  findRoom(name: string): Awaitable<Room | undefined>;
+  /** Creates a room; the name must be free and not look like a taken one. */
+  createRoom(name: string, createdBy: number): Awaitable<Room>;
   /** Finds a room by name, creating it when there is none. */
-  findOrCreateRoom(name: string, createdBy: number): Room {
-    const found = this.findRoom(name);
-    if (found) return found;
-    try {
-      return this.createRoom(name, createdBy);
-    } catch (err) {
-      // Another terminal may have created it between our look-up and insert.
-      const raced = this.findRoom(name);
-      if (raced) return raced;
-      throw err;
-    }
-  }
-
-  /**
-   * The most recently active rooms (at most `limit`): by their last message,
-   * or their creation when they have none, the most recent first; with
-   * `search`, only rooms whose name holds it, ignoring case.
-   */
-  listRooms(options: { limit?: number; search?: string } = {}): Room[] {
-    return this.#sql(
-      `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key LIKE ? ESCAPE '\\'
-       ORDER BY coalesce(last, created_at) DESC, last IS NULL, name_key LIMIT ?`,
-    ).all(likePattern(options.search), options.limit ?? ROOM_LIST_LIMIT).map(toRoom);
-  }
-
-  /**
-   * Up to `limit` user or room names starting with `prefix`, ignoring case,
-   * in order: what Tab completes to.
-   */
-  namesStartingWith(kind: "user" | "room", prefix: string, limit = 20): string[] {
-    const key = nameKey(prefix);
-    const table = kind === "user" ? "users" : "rooms";
-    // A range on the unique index: every key that starts with the prefix sorts between these.
-    return this.#sql(
-      `SELECT substr(name, 1, 64) AS name FROM ${table}
-       WHERE name_key >= ? AND name_key < ? ORDER BY name_key LIMIT ?`,
-    ).all(key, key + "\u{10FFFF}", limit).map((row) => shownName(String(row.name)));
-  }
-
-  /** How many rooms there are; with `search`, how many have a name that holds it. */
-  countRooms(search?: string): number {
-    return Number(
-      this.#sql("SELECT count(*) AS n FROM rooms WHERE name_key LIKE ? ESCAPE '\\'")
-        .get(likePattern(search))?.n,
-    );
-  }
-
-  /**
-   * Every room with its message count and last activity, the most recently
-   * active first, one at a time: the list is never held whole.
-   */
-  *roomStats(): Generator<Room & { messages: number }> {
-    // A statement of its own: the iterator keeps it busy until it is done.
-    this.#checkSchema();
-    const rows = this.#db.prepare(
-      `SELECT r.id, substr(r.name, 1, 64) AS name, count(m.id) AS messages, max(m.sent_at) AS last
-       FROM rooms r LEFT JOIN messages m ON m.room_id = r.id
-       GROUP BY r.id ORDER BY last IS NULL, last DESC, r.name_key`,
-    );
-    rows.setReadBigInts(true);
-    for (const row of rows.iterate()) yield { ...toRoom(row), messages: safeNumber(row.messages) };
-  }
-
-  /**
-   * Stores a message and returns its id. Empty, over-long and control-holding
-   * texts are refused, and so is an account over its rate.
-   */
-  addMessage(roomId: number, userId: number, text: string): number {
-    checkMessage(text);
-    const id = this.#transaction(() => {
-      const wait = this.#spend(userId, "message");
-      if (wait > 0) {
-        const { perSecond } = this.#rate("message");
-        throw new WaitError(
-          `You are sending too fast (at most ${perSecond} a second); wait ${
-            Math.ceil(wait / 100) / 10
-          } s. Nothing was sent`,
-          wait,
-        );
-      }
-      const { lastInsertRowid } = this.#sql(
-        "INSERT INTO messages (room_id, user_id, text, sent_at) VALUES (?, ?, ?, ?)",
-      ).run(roomId, userId, text, this.#now());
-      const id = safeNumber(lastInsertRowid, -1);
-      // After a planted id past 2^53, every new one would be too: no reader could tell them apart.
-      if (id < 1) {
-        throw new ChatError(
-          `${this.path} holds a message id past 2^53 that was written by hand; chatroom cannot number messages after it`,
-        );
-      }
-      return id;
-    });
-    if (this.path !== ":memory:") this.#wake.ping();
-    return id;
-  }
-
+  findOrCreateRoom(name: string, createdBy: number): Awaitable<Room>;
+  /** The most recently active rooms, or those whose name holds `search`. */
+  listRooms(options?: { limit?: number; search?: string }): Awaitable<Room[]>;
+  /** How many rooms there are, or have a name that holds `search`. */
+  countRooms(search?: string): Awaitable<number>;
+  /** Up to `limit` user or room names starting with `prefix`, ignoring case: Tab's choices. */
+  namesStartingWith(kind: "user" | "room", prefix: string, limit?: number): Awaitable<string[]>;
+  /** Every room with its message count, the most recently active first, never held whole. */
+  roomStats(): Iterable<Room & { messages: number }> | AsyncIterable<Room & { messages: number }>;
+  /** Stores a message and returns its id; refuses bad texts and an account over its rate. */
+  addMessage(roomId: number, userId: number, text: string): Awaitable<number>;
   /** The last `limit` messages of a room, oldest first. */
-  recentMessages(roomId: number, limit = HISTORY_ON_JOIN): Message[] {
-    return this.#sql(
-      `SELECT * FROM (
-         SELECT ${MESSAGE_COLUMNS}
-         FROM messages m JOIN users u ON u.id = m.user_id
-         WHERE m.room_id = ? AND m.id BETWEEN 1 AND ${MAX_ID} ORDER BY m.id DESC LIMIT ?
-       ) ORDER BY id`,
-    ).all(roomId, limit).map(toMessage);
-  }
-
+  recentMessages(roomId: number, limit?: number): Awaitable<Message[]>;
   /** Messages of a room with an id above `afterId`, oldest first. */
-  messagesAfter(roomId: number, afterId: number, limit = 1000): Message[] {
-    return this.#sql(
-      `SELECT ${MESSAGE_COLUMNS}
-       FROM messages m JOIN users u ON u.id = m.user_id
-       WHERE m.room_id = ? AND m.id > ? AND m.id <= ${MAX_ID} ORDER BY m.id LIMIT ?`,
-    ).all(roomId, afterId, limit).map(toMessage);
-  }
-
-  /**
-   * Up to `length` characters of a message's text from character `start`
-   * (0-based), for writing a long one out piece by piece.
-   */
-  messageText(id: number, start: number, length: number): string {
-    const row = this.#sql("SELECT substr(text, ?, ?) AS text FROM messages WHERE id = ?")
-      .get(start + 1, length, id);
-    return row ? String(row.text) : "";
-  }
-
+  messagesAfter(roomId: number, afterId: number, limit?: number): Awaitable<Message[]>;
+  /** Up to `length` characters of a message's text from character `start` (0-based). */
+  messageText(id: number, start: number, length: number): Awaitable<string>;
   /** The id of a room's newest message, or 0 when it has none. */
-  lastMessageId(roomId: number): number {
-    const row = this.#sql(
-      `SELECT max(id) AS id FROM messages WHERE room_id = ? AND id <= ${MAX_ID}`,
-    )
-      .get(roomId);
-    return safeNumber(row?.id);
-  }
-
-  #dataVersion: number | undefined;
-
-  /**
-   * Whether another connection committed a change to the file since the last
-   * call (true on the first): cheap enough for an open menu to ask every second.
-   */
-  changed(): boolean {
-    const version = safeNumber(this.#sql("PRAGMA data_version").get()?.data_version);
-    const changed = version !== this.#dataVersion;
-    this.#dataVersion = version;
-    return changed;
-  }
-
+  lastMessageId(roomId: number): Awaitable<number>;
+  /** Whether anyone else changed rooms or messages since the last call (true on the first). */
+  changed(): Awaitable<boolean>;
   /** Closes the connection. */
-  close(): void {
-    this.#wake.close();
-    this.#statements.clear();
-    if (this.#db.isOpen) this.#db.close();
-    if (this.#header !== undefined) closeSync(this.#header);
-    this.#header = undefined;
-  }
+  close(): Awaitable<void>;
 }
 
-type Row = Record<string, unknown>;
-
-/** A LIKE pattern for names that hold `search` (all names without one); % and _ are plain. */
-function likePattern(search: string | undefined): string {
-  if (search === undefined) return "%";
-  return `%${nameKey(search.trim()).replace(/[\\%_]/g, "\\$&")}%`;
+/** Receivers of what a follower delivers. */
+export interface FollowerHandlers {
+  onMessages(roomId: number, messages: Message[]): void;
+  onError(message: string): void;
 }
-
-/** Highest message id read: past it, ids are not exact as JavaScript numbers. */
-const MAX_ID = Number.MAX_SAFE_INTEGER;
-
-/** Longest wait for another password try. */
-const MAX_LOGIN_WAIT_MS = 60_000;
-
-// Names are read cut to twice the longest valid one: enough to see that a
-// planted one is too long, never a megabyte of it.
-// A room's name and last activity, as toRoom() reads them.
-const ROOM_COLUMNS = `id, substr(name, 1, 64) AS name,
-  (SELECT sent_at FROM messages WHERE room_id = rooms.id ORDER BY id DESC LIMIT 1) AS last`;
-const MESSAGE_COLUMNS = `m.id, m.room_id, m.user_id, substr(u.name, 1, 64) AS user_name,
-  substr(m.text, 1, ${SHOWN_TEXT_LIMIT}) AS text,
-  max(0, length(m.text) - ${SHOWN_TEXT_LIMIT}) AS more, m.sent_at`;
 
 /**
- * A number read from the file: anything else (text, NaN, an integer past
- * JavaScript's safe range, read as a BigInt) becomes `fallback`.
+ * Delivers a room's new messages as they are stored, in id order and each
+ * once per follow: the SQLite follower watches the wake file in a Worker; the
+ * PostgreSQL one listens for notifications.
  */
-function safeNumber(value: unknown, fallback = 0): number {
-  if (typeof value === "bigint") {
-    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
-      ? Number(value)
-      : fallback;
-  }
-  return typeof value === "number" && Number.isFinite(value) ? value : fallback;
+export interface Follower {
+  /** Settles once the follower can deliver (or has reported why not). */
+  readonly ready: Promise<void>;
+  /** Where deliveries go; errors that came while none were set are passed on when set. */
+  handlers: FollowerHandlers | undefined;
+  /** Follows `roomId` from just after message `afterId`; earlier follows deliver nothing more. */
+  follow(roomId: number, afterId: number): void;
+  /** Stops following any room. */
+  unfollow(): void;
+  /** Looks for new messages now (this process just wrote one). */
+  poll(): void;
+  /** Stops delivering for good. */
+  close(): void;
 }
 
-/** Most milliseconds from the epoch a Date can hold. */
-const MAX_TIME = 8.64e15;
-
-/** A time read from the file; one no clock can show becomes the epoch. */
-function safeTime(value: unknown): number {
-  const time = safeNumber(value);
-  return Math.abs(time) <= MAX_TIME ? time : 0;
-}
-
-function toRoom(row: Row): Room {
-  return {
-    id: safeNumber(row.id),
-    name: shownName(String(row.name)),
-    lastActivity: row.last == null ? null : safeTime(row.last),
-  };
-}
-
-function toMessage(row: Row): Message {
-  return {
-    id: safeNumber(row.id),
-    roomId: safeNumber(row.room_id),
-    userId: safeNumber(row.user_id),
-    userName: shownName(String(row.user_name)),
-    text: String(row.text),
-    more: safeNumber(row.more),
-    sentAt: safeTime(row.sent_at),
-  };
+/** One logged-in account and the store that acts as it. */
+export interface Session {
+  user: User;
+  store: Store;
 }
 
 /**
- * Refuses a message that is empty or longer than {@linkcode MAX_MESSAGE_LENGTH}.
+ * A database chatroom talks to, before anyone logs in: how accounts are made
+ * and checked. With SQLite, chatroom checks passwords against the file; with
+ * PostgreSQL, the server does, and each account's store connects as its role.
+ */
+export interface Backend {
+  /** What to show the user for this database. */
+  readonly label: string;
+  /** Refuses a name that is invalid or taken (before the password is asked twice). */
+  checkNewUserName(name: string): Promise<string>;
+  /** Creates an account. */
+  register(name: string, password: string): Promise<User>;
+  /**
+   * The account's name as stored, or undefined when there is none (PostgreSQL
+   * cannot tell before the password: the typed name comes back).
+   */
+  accountName(name: string): Promise<string | undefined>;
+  /** Checks the password and returns the account with its store. */
+  logIn(name: string, password: string): Promise<Session>;
+  /** Ends a session (PostgreSQL closes the account's connection). */
+  logOut(session: Session): Promise<void>;
+  /** A store for commands that act as nobody in particular: `rooms`, `export`. */
+  reader(): Promise<Store>;
+  /** A follower reading through `store`. */
+  follower(store: Store, handlers?: FollowerHandlers): Follower;
+  /** Closes what the backend holds open. */
+  close(): Promise<void>;
+}
+
+/** Whether `db` names a PostgreSQL database rather than a SQLite file. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
+}
+
+/**
+ * The backend for `db`: a `postgres://` URL is PostgreSQL (loaded only then),
+ * anything else a SQLite file, created when `create` allows.
  *
  * @example
  * ```ts
- * checkMessage("hello"); // ok
- * checkMessage("x".repeat(4001)); // throws ChatError
+ * const backend = await openBackend("chatroom.db", { create: true });
+ * await backend.close();
  * ```
  */
-export function checkMessage(text: string): void {
-  if (text.trim().length === 0) throw new ChatError("Message is empty");
-  // SQLite would store a NUL, but readers would show only the text before it.
-  // deno-lint-ignore no-control-regex -- finding control characters is the point
-  const control = /[\x00-\x08\x0b-\x1f\x7f]/.exec(text);
-  if (control) {
-    const code = control[0].charCodeAt(0).toString(16).padStart(2, "0").toUpperCase();
-    throw new ChatError(
-      `Message holds a control character (U+00${code}); only tabs and line breaks are allowed. Nothing was sent`,
-    );
+export async function openBackend(db: string, options: { create: boolean }): Promise<Backend> {
+  if (isPostgresUrl(db)) {
+    const { openPostgresBackend } = await import("./postgres_backend.ts");
+    return await openPostgresBackend(db);
   }
-  const length = [...text].length;
-  if (length > MAX_MESSAGE_LENGTH) {
-    throw new ChatError(
-      `Message is ${length} characters long; the limit is ${MAX_MESSAGE_LENGTH}. Nothing was sent`,
-    );
-  }
-}
-
-/**
- * Opens (creating if needed) a chat database and brings its schema up to date.
- * A path that is a directory, not SQLite, read-only or from a newer version
- * fails with one {@linkcode ChatError} and the file is left as it was.
- *
- * @example
- * ```ts
- * const store = openStore(":memory:");
- * store.close();
- * ```
- */
-export function openStore(path: string, options: StoreOptions = {}): Store {
-  prepareFile(path, options.create ?? true);
-  if (path === ":memory:") return connect(path, options);
-  // prepareFile() vetted a link here; a FIFO swapped in since is not waited on.
-  let header: number;
-  try {
-    header = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw new ChatError(`Cannot open ${path}: ${(err as Error).message}`);
-  }
-  try {
-    const stat = fstatSync(header);
-    if (!stat.isFile()) throw new ChatError(`${path} is not a regular file`);
-    return connect(path, options, { identity: `${stat.dev}:${stat.ino}`, header });
-  } catch (err) {
-    closeSync(header);
-    throw err;
-  }
-}
-
-/** The SQLite connection behind {@linkcode openStore}, on the file `file` describes. */
-function connect(
-  path: string,
-  options: StoreOptions,
-  file?: { identity: string; header: number },
-): Store {
-  let db: DatabaseSync;
-  try {
-    db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
-  } catch (err) {
-    throw describe(path, err);
-  }
-  // SQLite follows a link at the path: one swapped in since we opened it is refused
-  // here, before the first statement reads or writes anything.
-  const replaced = () => file && fileIdentity(path) !== file.identity;
-  if (replaced()) {
-    db.close();
-    throw new ChatError(`${path} was replaced while chatroom opened it; try again`);
-  }
-  try {
-    checkSchema(path, db);
-    if (file) useRollbackJournal(path, db);
-    db.exec("PRAGMA synchronous = NORMAL");
-    db.exec("PRAGMA foreign_keys = ON");
-    migrate(db);
-    if (schemaOf(db) !== expectedSchema()) throw foreignSchema(path);
-    if (file) alignJournalMode(path, statSync(path).mode);
-  } catch (err) {
-    db.close();
-    throw err instanceof ChatError ? err : describe(path, err);
-  }
-  if (replaced()) {
-    db.close();
-    throw new ChatError(`${path} was replaced while chatroom opened it; try again`);
-  }
-  return new Store(path, db, options.now ?? Date.now, file);
-}
-
-const SQLITE_BUSY = 5;
-
-/**
- * Puts the file in rollback-journal mode (TRUNCATE: the journal stays, empty,
- * between writes, so nobody else can put a FIFO in its place in a folder with
- * the sticky bit). Not WAL: in WAL mode every client maps the -shm file, and a
- * member who truncates it kills every running client with SIGBUS.
- */
-function useRollbackJournal(path: string, db: DatabaseSync): void {
-  let mode;
-  try {
-    mode = db.prepare("PRAGMA journal_mode = TRUNCATE").get()?.journal_mode;
-  } catch (err) {
-    if (sqliteCode(err) !== SQLITE_BUSY) throw err;
-  }
-  if (mode === "truncate") return;
-  throw new ChatError(
-    `${path} is in WAL mode and another program has it open (an older chatroom?); chatroom switches it to a rollback journal when nobody else has it open: close the others and start again`,
-  );
-}
-
-/**
- * Gives SQLite's journal, when this account made it, the database's mode: it
- * stays between writes, and a journal only its maker can write (made before
- * the database was shared) would keep everyone else from writing. Changed only
- * through a descriptor on a plain file of ours.
- */
-function alignJournalMode(path: string, dbMode: number): void {
-  const mode = dbMode & 0o666;
-  let fd;
-  try {
-    fd = openSync(
-      `${path}-journal`,
-      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
-    );
-  } catch {
-    return; // none yet (SQLite makes it with the database's mode), or not ours to open
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (notPlainFile(stat) || stat.uid !== Deno.uid() || (stat.mode & 0o777) === mode) return;
-    fchmodSync(fd, mode);
-  } catch {
-    // Left as it is: writing then names the journal in its error.
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function userVersion(db: DatabaseSync): number {
-  return Number(db.prepare("PRAGMA user_version").get()?.user_version);
-}
-
-/** Refuses, before anything is written, a file that is not ours to change. */
-function checkSchema(path: string, db: DatabaseSync): void {
-  const version = userVersion(db);
-  if (version > SCHEMA_VERSION) {
-    throw new ChatError(
-      `${path} was written by a newer chatroom (schema ${version}; this one knows up to ${SCHEMA_VERSION})`,
-    );
-  }
-  if (version === 0) {
-    const tables = Number(db.prepare("SELECT count(*) AS n FROM sqlite_schema").get()?.n);
-    if (tables > 0) throw new ChatError(`${path} is an SQLite database but not a chatroom one`);
-  }
-  // Migrating runs statements on the tables: the file must hold what that version made, no more.
-  if (version > 0 && schemaOf(db) !== expectedSchema(version)) throw foreignSchema(path);
-}
-
-function foreignSchema(path: string): ChatError {
-  return new ChatError(
-    `${path} holds tables, views or triggers chatroom did not make: someone changed it by hand, and chatroom will not use it`,
-  );
-}
-
-/** Most schema objects compared: a file with more is not ours anyway. */
-const MAX_SCHEMA_OBJECTS = 100;
-
-/** Every object in a database's schema, in one string to compare. */
-function schemaOf(db: DatabaseSync): string {
-  return db.prepare(
-    // ANALYZE's statistics tables only steer the query planner: an owner may make them.
-    `SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_stat%' ESCAPE '\\'
-     ORDER BY type, name LIMIT ?`,
-  ).all(MAX_SCHEMA_OBJECTS).map((row) =>
-    JSON.stringify([row.type, row.name, row.tbl_name, row.sql])
-  ).join("\n");
-}
-
-const expected = new Map<number, string>();
-
-/** The schema the migrations up to `version` make, read once from a database in memory. */
-function expectedSchema(version = SCHEMA_VERSION): string {
-  let schema = expected.get(version);
-  if (schema === undefined) {
-    const db = new DatabaseSync(":memory:");
-    migrate(db, version);
-    schema = schemaOf(db);
-    db.close();
-    expected.set(version, schema);
-  }
-  return schema;
-}
-
-function migrate(db: DatabaseSync, to = SCHEMA_VERSION): void {
-  if (userVersion(db) >= to) return;
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    // Another terminal may have migrated while we waited for the lock.
-    for (let version = userVersion(db); version < to; version++) {
-      const migration = MIGRATIONS[version];
-      if (typeof migration === "string") db.exec(migration);
-      else migration(db);
-      db.exec(`PRAGMA user_version = ${version + 1}`);
-    }
-    db.exec("COMMIT");
-  } catch (err) {
-    db.exec("ROLLBACK");
-    throw err;
-  }
+  return new SqliteBackend(db, options);
 }

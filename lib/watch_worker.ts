@@ -7,12 +7,12 @@
 import { resolve } from "node:path";
 import { ChatError } from "./errors.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
-import { openStore, type Store } from "./store.ts";
+import { openSqliteStore, type SqliteStore } from "./sqlite_store.ts";
 import { inspectWake, POLL_MS, wakePath, wakeProblem } from "./wake.ts";
 
 const BATCH = 500;
 
-let store: Store | undefined;
+let store: SqliteStore | undefined;
 let roomId: number | undefined;
 let afterId = 0;
 let generation = 0;
@@ -95,7 +95,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case "open": {
       const path = resolve(message.path);
       try {
-        store = openStore(path, { create: false });
+        store = openSqliteStore(path, { create: false });
       } catch (err) {
         tell(err instanceof ChatError ? err.message : String(err));
         return;

@@ -2,7 +2,7 @@
 // and reader processes on one file, some of them killed with SIGKILL.
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { openStore } from "../lib/store.ts";
+import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { NO_LIMIT, quickUser, tempDir } from "../tests/_helpers.ts";
 import { Running } from "../tests/_run.ts";
 

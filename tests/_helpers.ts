@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { register } from "../lib/accounts.ts";
 import { ChatError } from "../lib/errors.ts";
-import { type Message, openStore, type Store, type User } from "../lib/store.ts";
+import type { Message, User } from "../lib/model.ts";
+import { openSqliteStore as openStore, type SqliteStore as Store } from "../lib/sqlite_store.ts";
 
 /** Cheap scrypt parameters for tests that need accounts but do not test hashing. */
 export const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };

@@ -5,7 +5,7 @@ import { DatabaseSync } from "node:sqlite";
 import { runCommand } from "../lib/commands.ts";
 import { EXPORT_TEXT_LIMIT } from "../lib/scripts.ts";
 import { renderBubble } from "../lib/render.ts";
-import { ROOM_LIST_LIMIT, SHOWN_TEXT_LIMIT } from "../lib/store.ts";
+import { ROOM_LIST_LIMIT, SHOWN_TEXT_LIMIT } from "../lib/model.ts";
 import { plainTheme } from "../lib/theme.ts";
 import { quickUser, tempDir, tempStore } from "./_helpers.ts";
 import { runChat, Running } from "./_run.ts";
@@ -138,7 +138,7 @@ Deno.test("150,000 rooms: menus show the most recent and search, rooms streams t
   ]);
   assert.deepEqual(reader.listRooms({ search: "100%_" }), [], "% and _ are plain characters");
   const context = { store: reader, user: alice, room: general, now: Date.now() };
-  const [listed] = runCommand("rooms", "", context);
+  const [listed] = await runCommand("rooms", "", context);
   assert.equal(listed.kind, "notice");
   const lines = (listed as { text: string }).text.split("\n");
   assert.equal(
@@ -146,12 +146,12 @@ Deno.test("150,000 rooms: menus show the most recent and search, rooms streams t
     "The 50 most recently active of 150001 rooms (/rooms WORD finds the others):",
   );
   assert.equal(lines.length, 1 + ROOM_LIST_LIMIT);
-  const [found] = runCommand("rooms", "flood7777", context);
+  const [found] = await runCommand("rooms", "flood7777", context);
   const foundLines = (found as { text: string }).text.split("\n");
   assert.equal(foundLines[0], 'Rooms whose name holds "flood7777":');
   assert.ok(foundLines.includes("flood77770  no messages yet"));
   assert.equal(foundLines.length, 1 + 11);
-  const [many] = runCommand("rooms", "flood7", context);
+  const [many] = await runCommand("rooms", "flood7", context);
   assert.equal(
     (many as { text: string }).text.split("\n")[0],
     'Rooms whose name holds "flood7" (the first 50 of 11111):',

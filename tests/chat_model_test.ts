@@ -10,7 +10,7 @@ import {
 } from "../lib/chat_model.ts";
 import { editDraft } from "../lib/draft.ts";
 import { type KeyEvent, KeyReader } from "../lib/keys.ts";
-import type { Message, Room } from "../lib/store.ts";
+import type { Message, Room } from "../lib/model.ts";
 
 const GENERAL: Room = { id: 1, name: "general", lastActivity: null };
 const LOBBY: Room = { id: 2, name: "lobby", lastActivity: null };

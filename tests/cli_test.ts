@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { parseCommandLine, takeEnvPassword } from "../lib/cli.ts";
 import { UsageError } from "../lib/errors.ts";
-import { openStore } from "../lib/store.ts";
+import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { tempDir } from "./_helpers.ts";
 import { type Run, runChat } from "./_run.ts";
 

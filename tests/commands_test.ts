@@ -30,44 +30,44 @@ Deno.test("runCommand() turns commands into effects and errors into lines", asyn
   const room = store.createRoom("general", user.id);
   const context = { store, user, room, now: Date.now() };
 
-  await t.step("/join switches to an existing room or creates one", () => {
-    const [effect] = runCommand("join", "Lobby", context);
+  await t.step("/join switches to an existing room or creates one", async () => {
+    const [effect] = await runCommand("join", "Lobby", context);
     assert.equal(effect.kind, "join");
     assert.equal(effect.kind === "join" && effect.room.name, "Lobby");
     assert.equal(store.findRoom("lobby")?.name, "Lobby");
-    const [again] = runCommand("join", "LOBBY", context);
+    const [again] = await runCommand("join", "LOBBY", context);
     assert.equal(again.kind === "join" && again.room.name, "Lobby");
   });
-  await t.step("/join to the room you are in says so", () => {
-    assert.deepEqual(runCommand("join", "general", context), [
+  await t.step("/join to the room you are in says so", async () => {
+    assert.deepEqual(await runCommand("join", "general", context), [
       { kind: "notice", text: "You are in general" },
     ]);
   });
-  await t.step("usage errors come from the table", () => {
-    assert.deepEqual(runCommand("join", "", context), [{
+  await t.step("usage errors come from the table", async () => {
+    assert.deepEqual(await runCommand("join", "", context), [{
       kind: "error",
       text: "Usage: /join NAME",
     }]);
-    assert.deepEqual(runCommand("quit", "now", context), [
+    assert.deepEqual(await runCommand("quit", "now", context), [
       { kind: "error", text: "/quit takes no arguments" },
     ]);
-    assert.deepEqual(runCommand("nope", "", context), [
+    assert.deepEqual(await runCommand("nope", "", context), [
       { kind: "error", text: "Unknown command /nope; /help lists the commands" },
     ]);
-    const [bad] = runCommand("join", "no spaces allowed", context);
+    const [bad] = await runCommand("join", "no spaces allowed", context);
     assert.equal(bad.kind, "error");
   });
-  await t.step("/rooms marks the current room", () => {
-    const [effect] = runCommand("rooms", "", context);
+  await t.step("/rooms marks the current room", async () => {
+    const [effect] = await runCommand("rooms", "", context);
     assert.equal(effect.kind, "notice");
     const text = effect.kind === "notice" ? effect.text : "";
     assert.match(text, /^general {2}no messages yet {2}\(you are here\)$/m);
     assert.match(text, /^Lobby {2}no messages yet$/m);
   });
-  await t.step("/leave, /quit and /help", () => {
-    assert.deepEqual(runCommand("leave", "", context), [{ kind: "leave" }]);
-    assert.deepEqual(runCommand("quit", "", context), [{ kind: "quit" }]);
-    assert.deepEqual(runCommand("help", "", context), [{ kind: "notice", text: helpText() }]);
+  await t.step("/leave, /quit and /help", async () => {
+    assert.deepEqual(await runCommand("leave", "", context), [{ kind: "leave" }]);
+    assert.deepEqual(await runCommand("quit", "", context), [{ kind: "quit" }]);
+    assert.deepEqual(await runCommand("help", "", context), [{ kind: "notice", text: helpText() }]);
   });
   store.close();
 });

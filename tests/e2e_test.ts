@@ -1,6 +1,6 @@
 // End to end, in real terminals (tmux): two people on one database file.
 import assert from "node:assert/strict";
-import { openStore } from "../lib/store.ts";
+import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { tempDir } from "./_helpers.ts";
 import { runChat } from "./_run.ts";
 import { Screen } from "./_tmux.ts";

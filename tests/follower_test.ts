@@ -1,7 +1,7 @@
 // The watch worker, for real: a Worker thread with its own connection,
 // fed by writes from another connection to the same file.
 import assert from "node:assert/strict";
-import { Follower } from "../lib/follower.ts";
+import { WorkerFollower as Follower } from "../lib/follower.ts";
 import { collector, quickUser, tempDir, tempStore } from "./_helpers.ts";
 
 Deno.test("Follower delivers another connection's messages once, in order", async () => {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { logIn } from "../lib/accounts.ts";
 import { renderBubble } from "../lib/render.ts";
-import { openStore } from "../lib/store.ts";
+import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { plainTheme } from "../lib/theme.ts";
 import { mkfifoSync } from "./_fs.ts";
 import { assertChatError, quickUser, tempDir, tempStore } from "./_helpers.ts";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import stringWidth from "string-width";
 import { renderBubble, renderNotice } from "../lib/render.ts";
-import type { Message } from "../lib/store.ts";
+import type { Message } from "../lib/model.ts";
 import { colorTheme, plainTheme } from "../lib/theme.ts";
 
 // deno-lint-ignore no-control-regex -- finding control characters is the point

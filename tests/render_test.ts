@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { stripVTControlCharacters } from "node:util";
 import stringWidth from "string-width";
 import { formatTime, renderBubble, renderNotice, truncate } from "../lib/render.ts";
-import type { Message } from "../lib/store.ts";
+import type { Message } from "../lib/model.ts";
 import { colorTheme, plainTheme } from "../lib/theme.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 15, 0);

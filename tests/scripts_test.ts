@@ -1,7 +1,7 @@
 // send, tail, rooms and export, run as separate processes on one file.
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { openStore } from "../lib/store.ts";
+import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { liftLimits, tempDir } from "./_helpers.ts";
 import { runChat, Running } from "./_run.ts";
 

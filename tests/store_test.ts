@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { logIn } from "../lib/accounts.ts";
 import { WaitError } from "../lib/errors.ts";
-import { MAX_MESSAGE_LENGTH, openStore } from "../lib/store.ts";
+import { MAX_MESSAGE_LENGTH } from "../lib/model.ts";
+import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "../lib/schema.ts";
 import {
   assertChatError,

@@ -2,8 +2,8 @@
 // followers never block on it, whatever stands there.
 import assert from "node:assert/strict";
 import { chmodSync, linkSync, mkfifoSync } from "./_fs.ts";
-import { Follower } from "../lib/follower.ts";
-import { openStore } from "../lib/store.ts";
+import { WorkerFollower as Follower } from "../lib/follower.ts";
+import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { wakePath } from "../lib/wake.ts";
 import { collector, quickUser, tempDir, tempStore } from "./_helpers.ts";
 
