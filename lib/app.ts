@@ -8,7 +8,15 @@ import { exportRoom, rooms, type ScriptOutput, send, tail } from "./scripts.ts";
 import { inert } from "./sanitize.ts";
 import { StdinLines } from "./stdin_lines.ts";
 import type { Room, User } from "./model.ts";
-import { type Backend, type Follower, openBackend, type Session, type Store } from "./store.ts";
+import {
+  type Backend,
+  checkNetPermission,
+  type Follower,
+  isPostgresUrl,
+  openBackend,
+  type Session,
+  type Store,
+} from "./store.ts";
 import type { Terminal } from "./terminal.ts";
 import { colorTheme, plainTheme, type Theme } from "./theme.ts";
 
@@ -43,6 +51,10 @@ export async function run(invocation: Invocation, env: Environment, io: Process)
     stdout: terminal.output,
     warn: (line) => console.error(`chatroom: ${inert(line)}`),
   };
+  if (invocation.command === "setup") {
+    await setup(path, terminal);
+    return;
+  }
   const stdin = new StdinLines(terminal.input);
   // Only commands that write may create the file: a mistyped --db must not make an empty one.
   const backend = await openBackend(path, {
@@ -84,6 +96,28 @@ export async function run(invocation: Invocation, env: Environment, io: Process)
     }
   } finally {
     stdin.close();
+    await backend.close();
+  }
+}
+
+/** `chatroom setup`: PostgreSQL only; the file of a SQLite database sets itself up. */
+async function setup(path: string, terminal: Terminal): Promise<void> {
+  if (!isPostgresUrl(path)) {
+    throw new ChatError(
+      "setup is for a PostgreSQL database (--db postgres://HOST/DBNAME); a SQLite file sets itself up",
+    );
+  }
+  const { openPostgresBackend } = await import("./postgres_backend.ts");
+  const backend = await openPostgresBackend(path);
+  checkNetPermission(backend.target.host, backend.target.port);
+  try {
+    const { from, to } = await backend.setup();
+    terminal.output.write(
+      from === to
+        ? `${backend.label} is up to date (schema ${to})\n`
+        : `Set up ${backend.label}: schema ${from} to ${to}\n`,
+    );
+  } finally {
     await backend.close();
   }
 }

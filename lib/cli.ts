@@ -8,7 +8,16 @@ export type ExportFormat = typeof EXPORT_FORMATS[number];
 
 /** What the command line asked for. */
 export interface Invocation {
-  command: "chat" | "register" | "send" | "tail" | "rooms" | "export" | "help" | "version";
+  command:
+    | "chat"
+    | "setup"
+    | "register"
+    | "send"
+    | "tail"
+    | "rooms"
+    | "export"
+    | "help"
+    | "version";
   db?: string;
   user?: string;
   room?: string;
@@ -26,10 +35,12 @@ export interface Invocation {
 }
 
 /** The text `--help` prints. */
-export const USAGE = `chatroom: chat with other terminals through one SQLite file
+export const USAGE =
+  `chatroom: chat with other terminals through one SQLite file or a PostgreSQL server
 
 Usage:
-  chatroom [--db PATH] [--user NAME] [--room NAME]
+  chatroom [--db PATH|URL] [--user NAME] [--room NAME]
+  chatroom setup --db postgres://HOST[:PORT]/DBNAME
   chatroom register --user NAME [--password-stdin]
   chatroom send --user NAME --room ROOM [--password-stdin] [TEXT...]
   chatroom tail --user NAME --room ROOM [--password-stdin] [--history N | --after ID] [--json]
@@ -38,6 +49,7 @@ Usage:
   chatroom --help | --version
 
 Commands:
+  setup              PostgreSQL: create or update the schema, roles and policies (the owner, once)
   register           Create an account
   send               Send TEXT as one message, or each line of stdin as it arrives
   tail               Print the last N messages (default 10), then follow new ones
@@ -45,7 +57,8 @@ Commands:
   export             Print a room's whole history
 
 Options:
-  --db PATH          Database file (default: $CHATROOM_DB, else ./chatroom.db)
+  --db PATH|URL      Database file (default: $CHATROOM_DB, else ./chatroom.db), or a
+                     postgres:// URL (PG* variables and ~/.pgpass fill in the rest)
   --user NAME        Log in as NAME (register: the account to create)
   --room NAME        The room; the chat view and send create it if needed
   --password-stdin   Read the password from the first line of stdin
@@ -66,11 +79,12 @@ In a room, type /help for the commands; q alone leaves the room.`;
 /** Most earlier messages `tail --history` prints. */
 const MAX_HISTORY = 1000;
 
-const COMMANDS = ["register", "send", "tail", "rooms", "export"] as const;
+const COMMANDS = ["setup", "register", "send", "tail", "rooms", "export"] as const;
 
 /** Which options each command takes, beyond --db. */
 const ACCEPTS: Record<Invocation["command"], readonly string[]> = {
   chat: ["user", "room"],
+  setup: [],
   register: ["user", "password-stdin"],
   send: ["user", "room", "password-stdin"],
   tail: ["user", "room", "password-stdin", "history", "after", "json"],

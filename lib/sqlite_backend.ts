@@ -19,16 +19,19 @@ export class SqliteBackend implements Backend {
     return this.store.path;
   }
 
-  checkNewUserName(name: string): Promise<string> {
-    return Promise.resolve(this.store.checkNewUserName(name));
+  // async, so that a refusal is a rejected promise, as from a server.
+  // deno-lint-ignore require-await
+  async checkNewUserName(name: string): Promise<string> {
+    return this.store.checkNewUserName(name);
   }
 
   register(name: string, password: string): Promise<User> {
     return register(this.store, name, password);
   }
 
-  accountName(name: string): Promise<string | undefined> {
-    return Promise.resolve(this.store.findUser(name)?.name);
+  // deno-lint-ignore require-await
+  async accountName(name: string): Promise<string | undefined> {
+    return this.store.findUser(name)?.name;
   }
 
   async logIn(name: string, password: string): Promise<Session> {

@@ -1,6 +1,7 @@
 // The storage seam: what the chat view, the commands and the scripts ask of a
 // database, whichever backend holds it. SQLite's methods answer at once,
 // PostgreSQL's over the network: callers await either.
+import { ChatError } from "./errors.ts";
 import type { Message, Room, User } from "./model.ts";
 import { SqliteBackend } from "./sqlite_backend.ts";
 
@@ -102,6 +103,19 @@ export interface Backend {
   close(): Promise<void>;
 }
 
+/**
+ * Refuses, in one line that says what to run, a PostgreSQL server this process
+ * may not reach: `deno task chat` denies the network, `deno task chat:pg`
+ * allows only $CHATROOM_PG_ADDR.
+ */
+export function checkNetPermission(host: string, port: number): void {
+  const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  if (Deno.permissions.querySync({ name: "net", host: address }).state === "granted") return;
+  throw new ChatError(
+    `Reaching PostgreSQL at ${address} needs network access to it, which this run does not have; use: CHATROOM_PG_ADDR=${address} deno task chat:pg ...`,
+  );
+}
+
 /** Whether `db` names a PostgreSQL database rather than a SQLite file. */
 export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
@@ -120,7 +134,9 @@ export function isPostgresUrl(db: string): boolean {
 export async function openBackend(db: string, options: { create: boolean }): Promise<Backend> {
   if (isPostgresUrl(db)) {
     const { openPostgresBackend } = await import("./postgres_backend.ts");
-    return await openPostgresBackend(db);
+    const backend = await openPostgresBackend(db);
+    checkNetPermission(backend.target.host, backend.target.port);
+    return backend;
   }
   return new SqliteBackend(db, options);
 }

@@ -43,3 +43,27 @@ Deno.test("chatroom works end to end with network, subprocesses and FFI denied",
   const exported = await runChat(["export", "--room", "ops", "--format", "json"], { env });
   assert.equal(JSON.parse(exported.stdout)[0].text, "hello");
 });
+
+Deno.test("deno task chat:pg reaches only $CHATROOM_PG_ADDR, and writes no file", () => {
+  const flags = tasks["chat:pg"].split(" ");
+  for (
+    const flag of ["--allow-net=$CHATROOM_PG_ADDR", "--deny-write", "--deny-run", "--deny-ffi"]
+  ) {
+    assert.ok(flags.includes(flag), `chat:pg lacks ${flag}`);
+  }
+  for (const flag of flags) {
+    assert.ok(
+      !/^(-A|--allow-all|--allow-write|--allow-run|--allow-ffi|--allow-sys)/.test(flag),
+      flag,
+    );
+  }
+});
+
+Deno.test("deno task chat refuses a PostgreSQL URL in one line that says what to run", async () => {
+  const run = await runChat(["rooms", "--db", "postgres://127.0.0.1:5999/chat"]);
+  assert.equal(run.code, 1);
+  assert.equal(
+    run.stderr,
+    "chatroom: Reaching PostgreSQL at 127.0.0.1:5999 needs network access to it, which this run does not have; use: CHATROOM_PG_ADDR=127.0.0.1:5999 deno task chat:pg ...\n",
+  );
+});

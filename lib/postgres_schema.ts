@@ -1,0 +1,205 @@
+// The PostgreSQL schema: tables, the group role every chat account belongs to,
+// and the row-level security that makes the server, not chatroom, the judge of
+// who may write what. `chatroom setup` applies it, versioned, under a lock.
+
+/** The schema version this program makes and reads. */
+export const PG_SCHEMA_VERSION = 1;
+
+/**
+ * The group role every chat account of `database` is a member of: roles are
+ * the whole server's, so each database's accounts carry its name.
+ *
+ * @example
+ * ```ts
+ * await groupRole("chat"); // "chatroom_chat"
+ * ```
+ */
+export async function groupRole(database: string): Promise<string> {
+  return `chatroom_${/^[a-z0-9_]{1,24}$/.test(database) ? database : await digest(database, 8)}`;
+}
+
+/**
+ * The login role of the account whose name key is `key` in `database`:
+ * `chatroom_chat/alice`, or a digest where that would pass PostgreSQL's 63 bytes.
+ */
+export async function accountRole(database: string, key: string): Promise<string> {
+  const role = `${await groupRole(database)}/${key}`;
+  return new TextEncoder().encode(role).length <= 63
+    ? role
+    : `${await groupRole(database)}/#${await digest(key, 16)}`;
+}
+
+async function digest(text: string, bytes: number): Promise<string> {
+  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(hash)].slice(0, bytes).map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+/** `name` as a quoted SQL identifier. */
+function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** `text` as a quoted SQL string. */
+function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** The channel new messages are announced on: `{"room":ID,"id":ID}`. */
+export const CHANNEL = "chatroom";
+
+/**
+ * Migration `i` takes the schema from version `i` to `i + 1`; each runs in
+ * the set-up's one transaction. The server checks what the client also
+ * checks (text length and characters, the rate limits), so `psql` cannot get
+ * around it; names' look-alike skeletons are computed by the client and kept
+ * unique by the server.
+ */
+export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
+  (group) => `
+  CREATE SCHEMA chatroom;
+  CREATE TABLE chatroom.schema_version (version integer NOT NULL);
+  INSERT INTO chatroom.schema_version VALUES (0);
+
+  CREATE TABLE chatroom.users (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 32),
+    name_key text NOT NULL UNIQUE,
+    skeleton text NOT NULL UNIQUE,
+    role name NOT NULL UNIQUE,
+    created_at bigint NOT NULL
+  );
+  CREATE TABLE chatroom.rooms (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 32),
+    name_key text NOT NULL UNIQUE,
+    skeleton text NOT NULL UNIQUE,
+    created_by bigint NOT NULL REFERENCES chatroom.users (id),
+    created_at bigint NOT NULL,
+    last_sent_at bigint
+  );
+  CREATE INDEX rooms_activity ON chatroom.rooms ((coalesce(last_sent_at, created_at)) DESC);
+  CREATE SEQUENCE chatroom.message_ids;
+  CREATE TABLE chatroom.messages (
+    id bigint PRIMARY KEY,
+    room_id bigint NOT NULL REFERENCES chatroom.rooms (id),
+    user_id bigint NOT NULL REFERENCES chatroom.users (id),
+    text text NOT NULL CHECK (
+      char_length(text) BETWEEN 1 AND 4000
+      AND text !~ '[\\x01-\\x08\\x0b-\\x1f\\x7f]'
+      AND btrim(text, E' \\t\\n') <> ''
+    ),
+    sent_at bigint NOT NULL
+  );
+  CREATE INDEX messages_room ON chatroom.messages (room_id, id);
+  CREATE TABLE chatroom.settings (name text PRIMARY KEY, value double precision NOT NULL);
+  CREATE TABLE chatroom.allowances (
+    user_id bigint NOT NULL REFERENCES chatroom.users (id),
+    kind text NOT NULL,
+    tokens double precision NOT NULL,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (user_id, kind)
+  );
+
+  -- The account this connection logged in as.
+  CREATE FUNCTION chatroom.me() RETURNS bigint LANGUAGE sql STABLE
+    SET search_path = chatroom, pg_temp
+    AS $$ SELECT id FROM chatroom.users WHERE role = current_user $$;
+
+  CREATE FUNCTION chatroom.now_ms() RETURNS bigint LANGUAGE sql VOLATILE
+    AS $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint $$;
+
+  -- Takes one token from the account's bucket, or fails with how long to wait.
+  CREATE FUNCTION chatroom.spend(account bigint, what text) RETURNS void LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
+  DECLARE
+    burst double precision := coalesce(
+      (SELECT value FROM settings WHERE name = what || '_burst'),
+      CASE what WHEN 'message' THEN 20 ELSE 10 END);
+    rate double precision := coalesce(
+      (SELECT value FROM settings WHERE name = what || 's_per_second'),
+      CASE what WHEN 'message' THEN 5 ELSE 1.0 / 30 END);
+    now bigint := now_ms();
+    tokens double precision := burst;
+    held allowances;
+  BEGIN
+    SELECT * INTO held FROM allowances WHERE user_id = account AND kind = what FOR UPDATE;
+    IF FOUND AND held.updated_at <= now THEN
+      tokens := least(burst, greatest(held.tokens, 0) + (now - held.updated_at) / 1000.0 * rate);
+    END IF;
+    IF tokens < 1 THEN
+      RAISE EXCEPTION 'rate limit' USING ERRCODE = 'P0001',
+        DETAIL = ceil((1 - tokens) / rate * 1000)::bigint::text, HINT = 'chatroom:' || what;
+    END IF;
+    INSERT INTO allowances VALUES (account, what, tokens - 1, now)
+      ON CONFLICT (user_id, kind) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at;
+  END $$;
+
+  -- One writer per room at a time, numbered under the room's lock: ids commit in
+  -- order within a room, so a reader that follows id > last seen misses nothing.
+  CREATE FUNCTION chatroom.before_message() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
+  BEGIN
+    PERFORM spend(NEW.user_id, 'message');
+    PERFORM 1 FROM rooms WHERE id = NEW.room_id FOR UPDATE;
+    NEW.id := nextval('message_ids');
+    NEW.sent_at := now_ms();
+    UPDATE rooms SET last_sent_at = NEW.sent_at WHERE id = NEW.room_id;
+    PERFORM pg_notify('${CHANNEL}', json_build_object('room', NEW.room_id, 'id', NEW.id)::text);
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER before_message BEFORE INSERT ON chatroom.messages
+    FOR EACH ROW EXECUTE FUNCTION chatroom.before_message();
+
+  CREATE FUNCTION chatroom.before_room() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
+  BEGIN
+    PERFORM spend(NEW.created_by, 'room');
+    NEW.created_at := now_ms();
+    NEW.last_sent_at := NULL;
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER before_room BEFORE INSERT ON chatroom.rooms
+    FOR EACH ROW EXECUTE FUNCTION chatroom.before_room();
+
+  -- Accounts are made by the database's owner: a login role in the group, and its row.
+  CREATE FUNCTION chatroom.create_account(
+    account name, verifier text, shown text, key text, look text
+  ) RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
+  DECLARE made bigint;
+  BEGIN
+    EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', account, verifier, ${
+    literal(group)
+  });
+    INSERT INTO users (name, name_key, skeleton, role, created_at)
+      VALUES (shown, key, look, account, now_ms()) RETURNING id INTO made;
+    RETURN made;
+  END $$;
+  -- Functions run by anyone by default: these only through the triggers and the owner.
+  REVOKE ALL ON FUNCTION chatroom.create_account(name, text, text, text, text) FROM PUBLIC;
+  REVOKE ALL ON FUNCTION chatroom.spend(bigint, text) FROM PUBLIC;
+
+  DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${literal(group)}) THEN
+      CREATE ROLE ${ident(group)} NOLOGIN;
+    END IF;
+  END $$;
+  REVOKE ALL ON SCHEMA chatroom FROM PUBLIC;
+  GRANT USAGE ON SCHEMA chatroom TO ${ident(group)};
+  GRANT SELECT ON chatroom.schema_version, chatroom.users, chatroom.rooms, chatroom.messages,
+    chatroom.settings TO ${ident(group)};
+  GRANT INSERT (name, name_key, skeleton, created_by) ON chatroom.rooms TO ${ident(group)};
+  GRANT INSERT (room_id, user_id, text) ON chatroom.messages TO ${ident(group)};
+  GRANT EXECUTE ON FUNCTION chatroom.me(), chatroom.now_ms() TO ${ident(group)};
+
+  -- The server refuses a row written in another account's name.
+  ALTER TABLE chatroom.rooms ENABLE ROW LEVEL SECURITY;
+  ALTER TABLE chatroom.messages ENABLE ROW LEVEL SECURITY;
+  CREATE POLICY rooms_read ON chatroom.rooms FOR SELECT TO ${ident(group)} USING (true);
+  CREATE POLICY rooms_own ON chatroom.rooms FOR INSERT TO ${ident(group)}
+    WITH CHECK (created_by = chatroom.me());
+  CREATE POLICY messages_read ON chatroom.messages FOR SELECT TO ${ident(group)} USING (true);
+  CREATE POLICY messages_own ON chatroom.messages FOR INSERT TO ${ident(group)}
+    WITH CHECK (user_id = chatroom.me());
+  `,
+];
