@@ -15,6 +15,17 @@ export const CHAT_RUN: string[] = (() => {
   return [Deno.execPath(), ...rest];
 })();
 
+/**
+ * The `deno run ...` line of `deno task chat:pg`, with its network permission
+ * for `address` (HOST:PORT) filled in as the task runner would.
+ */
+export function chatPgRun(address: string): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
+  const [deno, ...rest] = (config.tasks["chat:pg"] as string).split(" ");
+  if (deno !== "deno") throw new Error(`unexpected chat:pg task: ${config.tasks["chat:pg"]}`);
+  return [Deno.execPath(), ...rest.map((arg) => arg.replace("$CHATROOM_PG_ADDR", address))];
+}
+
 /** Quotes one argument for sh. */
 export function shellQuote(arg: string): string {
   return `'${arg.replaceAll("'", `'\\''`)}'`;

@@ -1,0 +1,308 @@
+// PostgreSQL as the trust boundary: the server refuses what one member writes
+// in another's name, orders concurrent senders, and survives a restart under
+// load; and the real program on it, through deno task chat:pg.
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import type { Message } from "../lib/model.ts";
+import { accountRole } from "../lib/postgres_schema.ts";
+import type { Follower, Session } from "../lib/store.ts";
+import { PG_ADMIN, tempPg } from "./_postgres.ts";
+import { chatPgRun, ROOT, Running } from "./_run.ts";
+
+const ignore = !PG_ADMIN;
+const PG_DATA = Deno.env.get("CHATROOM_TEST_PG_DATA");
+
+/** pg_ctl of the newest PostgreSQL Debian installed. */
+function pgCtl(): string {
+  const versions = [...Deno.readDirSync("/usr/lib/postgresql")].map((e) => e.name)
+    .sort((a, b) => Number(a) - Number(b));
+  return `/usr/lib/postgresql/${versions.at(-1)}/bin/pg_ctl`;
+}
+
+/** Runs `deno task chat:pg ...args`, as a member on another host would. */
+async function chatPg(args: string[], env: Record<string, string>, stdin?: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "chat:pg", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+/** Collects what a follower delivers, and waits for a count. */
+function collect(follower: () => Follower) {
+  const got: Message[] = [];
+  const notices: string[] = [];
+  let wake = () => {};
+  const made = follower();
+  made.handlers = {
+    onMessages: (_room, messages) => {
+      got.push(...messages);
+      wake();
+    },
+    onError: (message) => {
+      notices.push(message);
+      wake();
+    },
+  };
+  const until = (done: () => boolean, what: string, ms = 30_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+      wake = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      wake();
+    });
+  return { follower: made, got, notices, until };
+}
+
+Deno.test({
+  name:
+    "a member with psql in hand cannot post as another, change others' rows or drain their limit",
+  ignore,
+  async fn() {
+    await using pg = await tempPg();
+    await pg.backend.register("alice", "alice-password");
+    await pg.backend.register("bob", "bob-password");
+    const alice = await pg.backend.logIn("alice", "alice-password");
+    const room = await alice.store.createRoom("general", alice.user.id);
+    await alice.store.addMessage(room.id, alice.user.id, "alice's own");
+    await pg.backend.logOut(alice);
+    // Bob connects with his own credentials, as psql would, and tries everything.
+    const bob = postgres({
+      host: pg.backend.target.host,
+      port: pg.backend.target.port,
+      database: pg.backend.target.database,
+      username: await accountRole(pg.backend.target.database, "bob"),
+      password: "bob-password",
+      onnotice: () => {},
+    });
+    try {
+      const refused = async (query: () => Promise<unknown>, reason: RegExp) => {
+        await assert.rejects(query(), (err: Error) => reason.test(err.message), String(query));
+      };
+      const aliceId = alice.user.id;
+      await refused(
+        () =>
+          bob`INSERT INTO chatroom.messages (room_id, user_id, text) VALUES (${room.id}, ${aliceId}, 'forged')`,
+        /row-level security/,
+      );
+      await refused(() => bob`UPDATE chatroom.messages SET text = 'edited'`, /permission denied/);
+      await refused(() => bob`DELETE FROM chatroom.messages`, /permission denied/);
+      await refused(
+        () =>
+          bob`INSERT INTO chatroom.rooms (name, name_key, skeleton, created_by) VALUES ('x', 'x', 'x', ${aliceId})`,
+        /row-level security/,
+      );
+      await refused(
+        () => bob`UPDATE chatroom.users SET name = 'bob' WHERE id = ${aliceId}`,
+        /permission denied/,
+      );
+      await refused(() => bob`SELECT chatroom.spend(${aliceId}, 'message')`, /permission denied/);
+      await refused(
+        () => bob`SELECT chatroom.create_account('x', 'y', 'z', 'z', 'z')`,
+        /permission denied/,
+      );
+      await refused(() => bob`SELECT * FROM chatroom.allowances`, /permission denied/);
+      await refused(
+        () =>
+          bob`INSERT INTO chatroom.messages (room_id, user_id, text) VALUES (${room.id}, (SELECT chatroom.me()), ${"\x1b[2J"})`,
+        /check constraint/,
+      );
+      await refused(() => bob`CREATE TABLE chatroom.planted (x int)`, /permission denied/);
+      // What he may do: post as himself, with the server's clock and numbering.
+      const [own] = await bob`INSERT INTO chatroom.messages (id, room_id, user_id, text)
+        VALUES (1, ${room.id}, chatroom.me(), 'his own') RETURNING id`.catch(() => [undefined]);
+      assert.equal(own, undefined, "he cannot even choose the id");
+      await bob`INSERT INTO chatroom.messages (room_id, user_id, text) VALUES (${room.id}, chatroom.me(), 'his own')`;
+    } finally {
+      await bob.end();
+    }
+    const [{ texts }] = await pg
+      .owner`SELECT array_agg(m.text || ' by ' || u.name ORDER BY m.id) AS texts
+      FROM chatroom.messages m JOIN chatroom.users u ON u.id = m.user_id`;
+    assert.deepEqual(texts, ["alice's own by alice", "his own by bob"]);
+  },
+});
+
+Deno.test({
+  name: "20 concurrent senders: a follower gets every message once, in the order stored",
+  ignore,
+  async fn() {
+    await using pg = await tempPg();
+    const senders: Session[] = [];
+    for (let i = 0; i < 20; i++) {
+      await pg.backend.register(`s${i}`, `s${i}-password`);
+      senders.push(await pg.backend.logIn(`s${i}`, `s${i}-password`));
+    }
+    await pg.backend.register("reader", "reader-password");
+    const reader = await pg.backend.logIn("reader", "reader-password");
+    const room = await reader.store.createRoom("load", reader.user.id);
+    const { follower, got, until } = collect(() => pg.backend.follower(reader.store));
+    try {
+      await follower.ready;
+      follower.follow(room.id, 0);
+      await Promise.all(senders.map(async ({ store, user }, s) => {
+        for (let i = 0; i < 50; i++) await store.addMessage(room.id, user.id, `s${s} ${i}`);
+      }));
+      await until(() => got.length >= 1000, "1000 messages");
+      const stored = await reader.store.messagesAfter(room.id, 0, 2000);
+      assert.equal(stored.length, 1000);
+      assert.deepEqual(got.map((m) => m.id), stored.map((m) => m.id), "all, once, in id order");
+      for (let s = 0; s < 20; s++) {
+        const mine = got.filter((m) => m.text.startsWith(`s${s} `)).map((m) => m.text);
+        assert.deepEqual(mine, Array.from({ length: 50 }, (_, i) => `s${s} ${i}`));
+      }
+    } finally {
+      follower.close();
+      for (const session of [...senders, reader]) await pg.backend.logOut(session);
+    }
+  },
+});
+
+Deno.test({
+  name: "a server restart under load: the follower says so, reconnects, misses and repeats nothing",
+  ignore: ignore || !PG_DATA,
+  async fn() {
+    await using pg = await tempPg();
+    await pg.backend.register("alice", "alice-password");
+    await pg.backend.register("bob", "bob-password");
+    const alice = await pg.backend.logIn("alice", "alice-password");
+    const bob = await pg.backend.logIn("bob", "bob-password");
+    const room = await alice.store.createRoom("general", alice.user.id);
+    const { follower, got, notices, until } = collect(() => pg.backend.follower(bob.store));
+    const stored: number[] = [];
+    const failed: string[] = [];
+    let sending = true;
+    const sender = (async () => {
+      for (let i = 0; sending; i++) {
+        try {
+          stored.push(await alice.store.addMessage(room.id, alice.user.id, `m${i}`));
+        } catch (err) {
+          failed.push((err as Error).message); // reported to the sender, who may send again
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    try {
+      await follower.ready;
+      follower.follow(room.id, 0);
+      await until(() => got.length >= 20, "messages before the restart");
+      const restart = new Deno.Command("runuser", {
+        args: [
+          "-u",
+          "postgres",
+          "--",
+          pgCtl(),
+          "-D",
+          PG_DATA!,
+          "-m",
+          "fast",
+          "-w",
+          "restart",
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).outputSync();
+      assert.ok(restart.success, new TextDecoder().decode(restart.stderr));
+      await until(() => notices.some((n) => /again/.test(n)), "the reconnection");
+      const before = stored.length;
+      await until(() => stored.length >= before + 20, "sending again", 30_000);
+      sending = false;
+      await sender;
+      await until(() => got.length >= stored.length, "every stored message");
+      assert.deepEqual(got.map((m) => m.id), stored, "each once, in order");
+      assert.ok(
+        failed.every((m) => /Cannot reach the PostgreSQL server|terminat/.test(m)),
+        failed.join("\n"),
+      );
+      assert.ok(
+        notices.some((n) => /Lost the connection to the server; reconnecting/.test(n)),
+        notices.join("\n"),
+      );
+    } finally {
+      sending = false;
+      await sender;
+      follower.close();
+      await pg.backend.logOut(alice);
+      await pg.backend.logOut(bob);
+    }
+  },
+});
+
+Deno.test({
+  name: "the real program on PostgreSQL: setup twice, register, send, tail, rooms, export",
+  ignore,
+  async fn() {
+    await using pg = await tempPg();
+    const env = { ...pg.ownerEnv, CHATROOM_DB: pg.url };
+    const again = await chatPg(["setup"], env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /is up to date \(schema 1\)/);
+    for (const name of ["alice", "bot"]) {
+      const made = await chatPg(["register", "--user", name], {
+        ...env,
+        CHATROOM_PASSWORD: `${name}-password`,
+      });
+      assert.equal(made.code, 0, made.stderr);
+      assert.equal(made.stdout, `Created account ${name}\n`);
+    }
+    // Members need no owner's credentials: only the URL and their own password.
+    const member = (name: string) => ({
+      CHATROOM_DB: pg.url,
+      CHATROOM_PG_ADDR: pg.address,
+      CHATROOM_PASSWORD: `${name}-password`,
+    });
+    const sent = await chatPg(
+      ["send", "--user", "bot", "--room", "ops"],
+      member("bot"),
+      "one\ntwo\n",
+    );
+    assert.equal(sent.code, 0, sent.stderr);
+    await using tail = new Running(
+      ["tail", "--user", "alice", "--room", "ops", "--json"],
+      member("alice"),
+      {
+        command: chatPgRun(pg.address),
+      },
+    );
+    assert.deepEqual([
+      JSON.parse(await tail.nextLine()).text,
+      JSON.parse(await tail.nextLine()).text,
+    ], ["one", "two"]);
+    await chatPg(["send", "--user", "bot", "--room", "ops", "live"], member("bot"));
+    assert.equal(JSON.parse(await tail.nextLine()).text, "live");
+
+    const wrong = await chatPg(["send", "--user", "bot", "--room", "ops", "x"], {
+      ...member("bot"),
+      CHATROOM_PASSWORD: "nope",
+    });
+    assert.equal(wrong.code, 1);
+    assert.equal(wrong.stderr, "chatroom: Wrong password for bot, or no such account\n");
+    const rooms = await chatPg(["rooms", "--json"], env);
+    assert.equal(rooms.code, 0, rooms.stderr);
+    assert.deepEqual(
+      JSON.parse(rooms.stdout).map((r: { room: string; messages: number }) => [r.room, r.messages]),
+      [["ops", 3]],
+    );
+    const exported = await chatPg(["export", "--room", "ops", "--format", "json"], env);
+    assert.deepEqual(JSON.parse(exported.stdout).map((m: { text: string }) => m.text), [
+      "one",
+      "two",
+      "live",
+    ]);
+  },
+});
