@@ -3,7 +3,7 @@
 // runner performs (print, send, run a command). Pure, so it is tested without
 // a terminal.
 import { COMMANDS } from "./commands.ts";
-import { type Draft, editDraft, EMPTY_DRAFT, insert } from "./draft.ts";
+import { type Draft, editDraft, EMPTY_DRAFT, insert, moveLine } from "./draft.ts";
 import { parseInput } from "./input.ts";
 import type { KeyEvent } from "./keys.ts";
 import type { Message, Room } from "./model.ts";
@@ -251,9 +251,14 @@ function key(state: ChatState, event: KeyEvent, now: number): [ChatState, ChatEf
       if (!state.draft.text) return [state, [{ kind: "quit" }]];
       break;
     case "up":
-    case "down":
-      if (state.draft.text.includes("\n")) break; // not history while a multi-line draft is open
-      return [browse(typing, event.name === "up" ? -1 : 1), []];
+    case "down": {
+      // In a draft of several lines, Up and Down move between them; past its first or last
+      // line (or while already going through the history) they recall earlier lines.
+      const step = event.name === "up" ? -1 : 1;
+      const moved = state.browsing ? undefined : moveLine(state.draft, step);
+      if (moved) return [{ ...typing, draft: moved }, []];
+      return [browse(typing, step), []];
+    }
     case "ctrl-l":
       return [typing, [{ kind: "redraw" }]];
   }

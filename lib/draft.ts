@@ -58,6 +58,29 @@ function lineEnd(text: string, cursor: number): number {
 }
 
 /**
+ * The draft with the cursor one line up (`-1`) or down (`1`) at the same
+ * column or the line's end, or undefined when there is no line there.
+ *
+ * @example
+ * ```ts
+ * moveLine({ text: "ab\ncd", cursor: 4 }, -1); // { text: "ab\ncd", cursor: 1 }
+ * ```
+ */
+export function moveLine(draft: Draft, step: -1 | 1): Draft | undefined {
+  const { text, cursor } = draft;
+  const start = lineStart(text, cursor);
+  const column = cursor - start;
+  if (step === -1) {
+    if (start === 0) return undefined;
+    const above = lineStart(text, start - 1);
+    return { text, cursor: Math.min(above + column, start - 1) };
+  }
+  const end = lineEnd(text, cursor);
+  if (end === text.length) return undefined;
+  return { text, cursor: Math.min(end + 1 + column, lineEnd(text, end + 1)) };
+}
+
+/**
  * Puts `inserted` at the cursor.
  *
  * @example

@@ -171,7 +171,11 @@ function partialSuffix(text: string, marker: string): number {
   return 0;
 }
 
-/** Line breaks in a paste, whatever the terminal sent, as `\n`. */
+/**
+ * Line breaks in a paste, whatever the terminal sent, as `\n`; those at its
+ * end are dropped (a copied line usually brings its line break, which would
+ * sit unseen at the end of the draft).
+ */
 function normalizePaste(text: string): string {
-  return text.replace(/\r\n?/g, "\n");
+  return text.replace(/\r\n?/g, "\n").replace(/\n+$/, "");
 }

@@ -125,9 +125,9 @@ export class Menus {
               state = next;
               if (drawn) draw();
             }),
-            guarded((err: unknown) => {
-              throw err;
-            }),
+            () => {
+              refreshing = false; // a locked or unreachable database: the menu stays as it is
+            },
           );
         }, ROOM_MENU_REFRESH_MS);
       }
@@ -222,7 +222,7 @@ function roomMenu(page: RoomPage, now: number): { title: string; choices: Choice
         ? ": none"
         : total > rooms.length
         ? ` (the first ${rooms.length} of ${total}; type more of the name to narrow it)`
-        : ""
+        : ` (${total})`
     }`
     : total === 0
     ? "There are no rooms yet"

@@ -268,7 +268,14 @@ export class PostgresBackend implements Backend {
 
   async checkNewUserName(name: string): Promise<string> {
     const admin = this.#adminStore();
-    await this.#version(admin);
+    try {
+      await this.#version(admin);
+    } catch (err) {
+      if (!(err instanceof ChatError) || !/refused the password/.test(err.message)) throw err;
+      throw new ChatError(
+        `${err.message}. Accounts on PostgreSQL are made by the database's owner: ask them to run chatroom register --db URL --user NAME with their PGUSER and PGPASSWORD`,
+      );
+    }
     return await admin.checkNewName("users", name, "User name");
   }
 

@@ -101,12 +101,21 @@ export function renderNotice(text: string, paint: (s: string) => string, width: 
     .join("\n");
 }
 
-/** Word-wraps by display columns; words longer than a line are broken. */
+/**
+ * Word-wraps by display columns; words longer than a line are broken. A line's
+ * leading spaces (pasted code, a quote) are kept, and its wrapped rows are
+ * indented as far, up to half the width.
+ */
 function wrap(text: string, columns: number): string[] {
-  return text.split("\n").flatMap((paragraph) =>
-    wrapAnsi(paragraph, columns, { hard: true, trim: true }).split("\n")
-      .flatMap((line) => fit(line, columns))
-  );
+  return text.split("\n").flatMap((paragraph) => {
+    // At most half the width, and never so much that a wide character no longer fits.
+    const kept = Math.max(0, Math.min(Math.floor(columns / 2), columns - 2));
+    const indent = /^ */.exec(paragraph)![0].slice(0, kept);
+    const width = columns - indent.length;
+    return wrapAnsi(paragraph.slice(indent.length), width, { hard: true, trim: true }).split("\n")
+      .flatMap((line) => fit(line, width))
+      .map((line) => indent + line);
+  });
 }
 
 /**

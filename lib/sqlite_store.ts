@@ -1,13 +1,11 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
-  accessSync,
   closeSync,
   constants,
   fchmodSync,
   fstatSync,
   lstatSync,
   openSync,
-  readSync,
   type Stats,
   statSync,
 } from "node:fs";
@@ -56,6 +54,7 @@ const SQLITE_NOTADB = 26;
 const SQLITE_FULL = 13;
 const SQLITE_CORRUPT = 11;
 const SQLITE_IOERR = 10;
+const SQLITE_BUSY = 5;
 
 function sqliteCode(err: unknown): number | undefined {
   const code = (err as { errcode?: unknown })?.errcode;
@@ -66,7 +65,7 @@ function describe(path: string, err: unknown): ChatError {
   const reason = (err as { errstr?: string })?.errstr ?? (err as Error)?.message ?? String(err);
   const code = sqliteCode(err);
   if (code === SQLITE_IOERR || code === SQLITE_READONLY || code === SQLITE_CANTOPEN) {
-    const found = diagnose(path) ?? journalNotWritable(path);
+    const found = diagnose(path);
     if (found) return found;
   }
   switch (code) {
@@ -84,6 +83,10 @@ function describe(path: string, err: unknown): ChatError {
       return new ChatError(`Cannot write ${path}: ${reason}; is the disk full?`);
     case SQLITE_CORRUPT:
       return new ChatError(`${path} is damaged (${reason})`);
+    case SQLITE_BUSY:
+      return new ChatError(
+        `${path} is locked by another program (waited ${BUSY_TIMEOUT_MS / 1000} s); try again`,
+      );
     default:
       return new ChatError(`Database error in ${path}: ${reason}`);
   }
@@ -112,26 +115,6 @@ function diagnose(path: string, { exists = true } = {}): ChatError | undefined {
   return undefined;
 }
 
-/**
- * The journal SQLite keeps beside the database, when this account cannot
- * write it: made by its owner before the database was shared, it keeps its
- * first mode until they run chatroom again (which aligns it) or chmod it.
- */
-function journalNotWritable(path: string): ChatError | undefined {
-  const journal = `${path}-journal`;
-  const stat = lstatOrUndefined(journal);
-  if (!stat?.isFile()) return undefined;
-  try {
-    accessSync(journal, constants.W_OK);
-    return undefined;
-  } catch {
-    const mode = (stat.mode & 0o777).toString(8).padStart(4, "0");
-    return new ChatError(
-      `${journal} is not writable by you (mode ${mode}); its owner makes it follow the database's mode by running chatroom once, or with chmod`,
-    );
-  }
-}
-
 /** The files SQLite keeps beside a database. */
 const SQLITE_SUFFIXES = ["-journal", "-wal", "-shm"];
 
@@ -143,25 +126,19 @@ const SQLITE_SUFFIXES = ["-journal", "-wal", "-shm"];
 function plantedAt(path: string): ChatError | undefined {
   const stat = lstatOrUndefined(path);
   const problem = stat && notPlainFile(stat);
-  if (!problem) return undefined;
-  return new ChatError(
-    `${path} is ${problem}, not SQLite's own file; remove it (with every chatroom closed) and try again`,
-  );
-}
-
-/**
- * Whether the database file's header says WAL mode (bytes 18 and 19 are 2),
- * read through `fd` without taking any lock.
- */
-function headerSaysWal(fd: number): boolean {
-  const version = new Uint8Array(2);
-  return readSync(fd, version, 0, 2, 18) === 2 && (version[0] === 2 || version[1] === 2);
-}
-
-function walRefused(path: string): ChatError {
-  return new ChatError(
-    `${path} was switched to WAL mode by another program; chatroom does not read a shared file in that mode (any member could crash every client through its -shm file). Start chatroom again to switch it back`,
-  );
+  if (problem) {
+    return new ChatError(
+      `${path} is ${problem}, not SQLite's own file; remove it (with every chatroom closed) and try again`,
+    );
+  }
+  // In WAL mode SQLite makes no journal, but reads one it finds when it opens the file: a
+  // planted one is played back, and the file it names as its "super-journal" deleted.
+  if (stat && path.endsWith("-journal") && stat.size > 0) {
+    return new ChatError(
+      `${path} holds a journal, but chatroom keeps the database in WAL mode and never writes one: someone put it there. chatroom will not open the database while it is there (SQLite would play it back); look at it, then remove it`,
+    );
+  }
+  return undefined;
 }
 
 /** The device and inode a path names now, following links; undefined when it names nothing. */
@@ -231,6 +208,30 @@ function prepareFile(path: string, create: boolean): void {
 }
 
 /**
+ * Puts an empty file only this account can write where SQLite would look for
+ * a journal, when nothing is there. SQLite in WAL mode never writes one, but
+ * opening the database it reads one it finds, plays it back and deletes the
+ * file it names as its super-journal: anyone's file. With the sticky bit on
+ * the folder, nobody else can then put one there. Made by the database's owner.
+ */
+function holdJournalPath(path: string): void {
+  try {
+    const fd = openSync(
+      `${path}-journal`,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
+    try {
+      fchmodSync(fd, 0o600);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // There already (checked by diagnose()), or the folder is read-only: nothing to hold.
+  }
+}
+
+/**
  * The chat database: accounts, rooms and messages in one SQLite file that
  * several processes share. Every method is a single statement or an
  * immediate transaction, so concurrent writers wait instead of failing.
@@ -243,21 +244,12 @@ export class SqliteStore implements Store {
   readonly #wake: WakeSignal;
   /** The device and inode of the file the connection opened. */
   readonly #identity: string | undefined;
-  /** A read-only descriptor on that file, to read its header without SQLite. */
-  #header: number | undefined;
-
-  constructor(
-    path: string,
-    db: DatabaseSync,
-    now: () => number,
-    file?: { identity: string; header: number },
-  ) {
+  constructor(path: string, db: DatabaseSync, now: () => number, identity?: string) {
     this.path = path;
     this.#db = db;
     this.#now = now;
     this.#wake = new WakeSignal(path);
-    this.#identity = file?.identity;
-    this.#header = file?.header;
+    this.#identity = identity;
   }
 
   /**
@@ -272,19 +264,6 @@ export class SqliteStore implements Store {
     );
   }
 
-  /**
-   * Refuses to go on when a member switched the file to WAL mode (SQLite would
-   * then map the -shm file, which anyone in the group can truncate under every
-   * client: SIGBUS) or planted something where SQLite opens its journal. Run
-   * before every statement; two system calls.
-   */
-  #checkSharedFiles(): void {
-    if (this.#header === undefined) return;
-    if (headerSaysWal(this.#header)) throw walRefused(this.path);
-    const planted = plantedAt(this.path + "-journal");
-    if (planted) throw planted;
-  }
-
   /** The schema_version last found to hold exactly chatroom's own tables and indexes. */
   #checkedSchema = -1;
   /** Reads schema_version: run before every statement, so prepared once. */
@@ -297,7 +276,6 @@ export class SqliteStore implements Store {
    * counts schema changes, so the full check runs only after one.
    */
   #checkSchema(): void {
-    this.#checkSharedFiles();
     this.#schemaVersion ??= this.#db.prepare("PRAGMA schema_version");
     const version = Number(this.#schemaVersion.get()?.schema_version);
     if (version === this.#checkedSchema) return;
@@ -315,6 +293,16 @@ export class SqliteStore implements Store {
       this.#statements.set(sql, statement);
     }
     return statement;
+  }
+
+  /** Runs a read, turning SQLite's errors into one line. */
+  #read<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (err) {
+      if (err instanceof ChatError) throw err;
+      throw describe(this.path, err);
+    }
   }
 
   #write<T>(run: () => T): T {
@@ -395,16 +383,18 @@ export class SqliteStore implements Store {
 
   /** Finds an account by name, ignoring case, with its password hash. */
   findUser(name: string): (User & { passwordHash: string }) | undefined {
-    const row = this.#sql(
-      // A hash is about 120 characters; a planted megabyte of one is cut, and then refused.
-      "SELECT id, substr(name, 1, 64) AS name, substr(password_hash, 1, 512) AS password_hash FROM users WHERE name_key = ?",
-    ).get(nameKey(name.trim()));
-    if (!row) return undefined;
-    return {
-      id: safeNumber(row.id),
-      name: shownName(String(row.name)),
-      passwordHash: String(row.password_hash),
-    };
+    return this.#read(() => {
+      const row = this.#sql(
+        // A hash is about 120 characters; a planted megabyte of one is cut, and then refused.
+        "SELECT id, substr(name, 1, 64) AS name, substr(password_hash, 1, 512) AS password_hash FROM users WHERE name_key = ?",
+      ).get(nameKey(name.trim()));
+      if (!row) return undefined;
+      return {
+        id: safeNumber(row.id),
+        name: shownName(String(row.name)),
+        passwordHash: String(row.password_hash),
+      };
+    });
   }
 
   /** The store's clock, in ms since the epoch. */
@@ -529,10 +519,12 @@ export class SqliteStore implements Store {
 
   /** Finds a room by name, ignoring case. */
   findRoom(name: string): Room | undefined {
-    const row = this.#sql(
-      `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key = ?`,
-    ).get(nameKey(name.trim()));
-    return row ? toRoom(row) : undefined;
+    return this.#read(() => {
+      const row = this.#sql(
+        `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key = ?`,
+      ).get(nameKey(name.trim()));
+      return row ? toRoom(row) : undefined;
+    });
   }
 
   /** Finds a room by name, creating it when there is none. */
@@ -555,10 +547,12 @@ export class SqliteStore implements Store {
    * `search`, only rooms whose name holds it, ignoring case.
    */
   listRooms(options: { limit?: number; search?: string } = {}): Room[] {
-    return this.#sql(
-      `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key LIKE ? ESCAPE '\\'
-       ORDER BY coalesce(last, created_at) DESC, last IS NULL, name_key LIMIT ?`,
-    ).all(likePattern(options.search), options.limit ?? ROOM_LIST_LIMIT).map(toRoom);
+    return this.#read(() => {
+      return this.#sql(
+        `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key LIKE ? ESCAPE '\\'
+         ORDER BY coalesce(last, created_at) DESC, last IS NULL, name_key LIMIT ?`,
+      ).all(likePattern(options.search), options.limit ?? ROOM_LIST_LIMIT).map(toRoom);
+    });
   }
 
   /**
@@ -566,21 +560,25 @@ export class SqliteStore implements Store {
    * in order: what Tab completes to.
    */
   namesStartingWith(kind: "user" | "room", prefix: string, limit = 20): string[] {
-    const key = nameKey(prefix);
-    const table = kind === "user" ? "users" : "rooms";
-    // A range on the unique index: every key that starts with the prefix sorts between these.
-    return this.#sql(
-      `SELECT substr(name, 1, 64) AS name FROM ${table}
-       WHERE name_key >= ? AND name_key < ? ORDER BY name_key LIMIT ?`,
-    ).all(key, key + "\u{10FFFF}", limit).map((row) => shownName(String(row.name)));
+    return this.#read(() => {
+      const key = nameKey(prefix);
+      const table = kind === "user" ? "users" : "rooms";
+      // A range on the unique index: every key that starts with the prefix sorts between these.
+      return this.#sql(
+        `SELECT substr(name, 1, 64) AS name FROM ${table}
+         WHERE name_key >= ? AND name_key < ? ORDER BY name_key LIMIT ?`,
+      ).all(key, key + "\u{10FFFF}", limit).map((row) => shownName(String(row.name)));
+    });
   }
 
   /** How many rooms there are; with `search`, how many have a name that holds it. */
   countRooms(search?: string): number {
-    return Number(
-      this.#sql("SELECT count(*) AS n FROM rooms WHERE name_key LIKE ? ESCAPE '\\'")
-        .get(likePattern(search))?.n,
-    );
+    return this.#read(() => {
+      return Number(
+        this.#sql("SELECT count(*) AS n FROM rooms WHERE name_key LIKE ? ESCAPE '\\'")
+          .get(likePattern(search))?.n,
+      );
+    });
   }
 
   /**
@@ -634,22 +632,26 @@ export class SqliteStore implements Store {
 
   /** The last `limit` messages of a room, oldest first. */
   recentMessages(roomId: number, limit = HISTORY_ON_JOIN): Message[] {
-    return this.#sql(
-      `SELECT * FROM (
-         SELECT ${MESSAGE_COLUMNS}
-         FROM messages m JOIN users u ON u.id = m.user_id
-         WHERE m.room_id = ? AND m.id BETWEEN 1 AND ${MAX_ID} ORDER BY m.id DESC LIMIT ?
-       ) ORDER BY id`,
-    ).all(roomId, limit).map(toMessage);
+    return this.#read(() => {
+      return this.#sql(
+        `SELECT * FROM (
+           SELECT ${MESSAGE_COLUMNS}
+           FROM messages m JOIN users u ON u.id = m.user_id
+           WHERE m.room_id = ? AND m.id BETWEEN 1 AND ${MAX_ID} ORDER BY m.id DESC LIMIT ?
+         ) ORDER BY id`,
+      ).all(roomId, limit).map(toMessage);
+    });
   }
 
   /** Messages of a room with an id above `afterId`, oldest first. */
   messagesAfter(roomId: number, afterId: number, limit = 1000): Message[] {
-    return this.#sql(
-      `SELECT ${MESSAGE_COLUMNS}
-       FROM messages m JOIN users u ON u.id = m.user_id
-       WHERE m.room_id = ? AND m.id > ? AND m.id <= ${MAX_ID} ORDER BY m.id LIMIT ?`,
-    ).all(roomId, afterId, limit).map(toMessage);
+    return this.#read(() => {
+      return this.#sql(
+        `SELECT ${MESSAGE_COLUMNS}
+         FROM messages m JOIN users u ON u.id = m.user_id
+         WHERE m.room_id = ? AND m.id > ? AND m.id <= ${MAX_ID} ORDER BY m.id LIMIT ?`,
+      ).all(roomId, afterId, limit).map(toMessage);
+    });
   }
 
   /**
@@ -657,18 +659,22 @@ export class SqliteStore implements Store {
    * (0-based), for writing a long one out piece by piece.
    */
   messageText(id: number, start: number, length: number): string {
-    const row = this.#sql("SELECT substr(text, ?, ?) AS text FROM messages WHERE id = ?")
-      .get(start + 1, length, id);
-    return row ? String(row.text) : "";
+    return this.#read(() => {
+      const row = this.#sql("SELECT substr(text, ?, ?) AS text FROM messages WHERE id = ?")
+        .get(start + 1, length, id);
+      return row ? String(row.text) : "";
+    });
   }
 
   /** The id of a room's newest message, or 0 when it has none. */
   lastMessageId(roomId: number): number {
-    const row = this.#sql(
-      `SELECT max(id) AS id FROM messages WHERE room_id = ? AND id <= ${MAX_ID}`,
-    )
-      .get(roomId);
-    return safeNumber(row?.id);
+    return this.#read(() => {
+      const row = this.#sql(
+        `SELECT max(id) AS id FROM messages WHERE room_id = ? AND id <= ${MAX_ID}`,
+      )
+        .get(roomId);
+      return safeNumber(row?.id);
+    });
   }
 
   #dataVersion: number | undefined;
@@ -678,10 +684,12 @@ export class SqliteStore implements Store {
    * call (true on the first): cheap enough for an open menu to ask every second.
    */
   changed(): boolean {
-    const version = safeNumber(this.#sql("PRAGMA data_version").get()?.data_version);
-    const changed = version !== this.#dataVersion;
-    this.#dataVersion = version;
-    return changed;
+    return this.#read(() => {
+      const version = safeNumber(this.#sql("PRAGMA data_version").get()?.data_version);
+      const changed = version !== this.#dataVersion;
+      this.#dataVersion = version;
+      return changed;
+    });
   }
 
   /** Closes the connection. */
@@ -689,8 +697,6 @@ export class SqliteStore implements Store {
     this.#wake.close();
     this.#statements.clear();
     if (this.#db.isOpen) this.#db.close();
-    if (this.#header !== undefined) closeSync(this.#header);
-    this.#header = undefined;
   }
 }
 
@@ -772,51 +778,28 @@ function toMessage(row: Row): Message {
  */
 export function openSqliteStore(path: string, options: StoreOptions = {}): SqliteStore {
   prepareFile(path, options.create ?? true);
-  if (path === ":memory:") return connect(path, options);
-  // prepareFile() vetted a link here; a FIFO swapped in since is not waited on.
-  let header: number;
-  try {
-    header = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw new ChatError(`Cannot open ${path}: ${(err as Error).message}`);
-  }
-  try {
-    const stat = fstatSync(header);
-    if (!stat.isFile()) throw new ChatError(`${path} is not a regular file`);
-    return connect(path, options, { identity: `${stat.dev}:${stat.ino}`, header });
-  } catch (err) {
-    closeSync(header);
-    throw err;
-  }
-}
-
-/** The SQLite connection behind {@linkcode openSqliteStore}, on the file `file` describes. */
-function connect(
-  path: string,
-  options: StoreOptions,
-  file?: { identity: string; header: number },
-): SqliteStore {
+  const identity = path === ":memory:" ? undefined : openedIdentity(path);
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
   } catch (err) {
     throw describe(path, err);
   }
-  // SQLite follows a link at the path: one swapped in since we opened it is refused
-  // here, before the first statement reads or writes anything.
-  const replaced = () => file && fileIdentity(path) !== file.identity;
-  if (replaced()) {
+  // SQLite follows a link at the path: one swapped in since we looked is refused here, and
+  // what stands where it keeps its files is looked at once more, right before its first read.
+  const replaced = () => path !== ":memory:" && fileIdentity(path) !== identity;
+  const planted = path === ":memory:" ? undefined : diagnose(path);
+  if (replaced() || planted) {
     db.close();
-    throw new ChatError(`${path} was replaced while chatroom opened it; try again`);
+    throw planted ?? new ChatError(`${path} was replaced while chatroom opened it; try again`);
   }
   try {
     checkSchema(path, db);
-    if (file) useRollbackJournal(path, db);
+    db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db);
     if (schemaOf(db) !== expectedSchema()) throw foreignSchema(path);
-    if (file) alignJournalMode(path, statSync(path).mode);
   } catch (err) {
     db.close();
     throw err instanceof ChatError ? err : describe(path, err);
@@ -825,53 +808,23 @@ function connect(
     db.close();
     throw new ChatError(`${path} was replaced while chatroom opened it; try again`);
   }
-  return new SqliteStore(path, db, options.now ?? Date.now, file);
+  // After the switch to WAL mode, which removes a journal file it finds.
+  if (path !== ":memory:" && statSync(path).uid === Deno.uid()) holdJournalPath(path);
+  return new SqliteStore(path, db, options.now ?? Date.now, identity);
 }
 
-const SQLITE_BUSY = 5;
-
-/**
- * Puts the file in rollback-journal mode (TRUNCATE: the journal stays, empty,
- * between writes, so nobody else can put a FIFO in its place in a folder with
- * the sticky bit). Not WAL: in WAL mode every client maps the -shm file, and a
- * member who truncates it kills every running client with SIGBUS.
- */
-function useRollbackJournal(path: string, db: DatabaseSync): void {
-  let mode;
+/** The device and inode of the file at `path`, read from a descriptor that never waits on a FIFO. */
+function openedIdentity(path: string): string {
+  let fd: number;
   try {
-    mode = db.prepare("PRAGMA journal_mode = TRUNCATE").get()?.journal_mode;
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    if (sqliteCode(err) !== SQLITE_BUSY) throw err;
-  }
-  if (mode === "truncate") return;
-  throw new ChatError(
-    `${path} is in WAL mode and another program has it open (an older chatroom?); chatroom switches it to a rollback journal when nobody else has it open: close the others and start again`,
-  );
-}
-
-/**
- * Gives SQLite's journal, when this account made it, the database's mode: it
- * stays between writes, and a journal only its maker can write (made before
- * the database was shared) would keep everyone else from writing. Changed only
- * through a descriptor on a plain file of ours.
- */
-function alignJournalMode(path: string, dbMode: number): void {
-  const mode = dbMode & 0o666;
-  let fd;
-  try {
-    fd = openSync(
-      `${path}-journal`,
-      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
-    );
-  } catch {
-    return; // none yet (SQLite makes it with the database's mode), or not ours to open
+    throw new ChatError(`Cannot open ${path}: ${(err as Error).message}`);
   }
   try {
     const stat = fstatSync(fd);
-    if (notPlainFile(stat) || stat.uid !== Deno.uid() || (stat.mode & 0o777) === mode) return;
-    fchmodSync(fd, mode);
-  } catch {
-    // Left as it is: writing then names the journal in its error.
+    if (!stat.isFile()) throw new ChatError(`${path} is not a regular file`);
+    return `${stat.dev}:${stat.ino}`;
   } finally {
     closeSync(fd);
   }

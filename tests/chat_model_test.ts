@@ -149,6 +149,33 @@ Deno.test("update(): Up and Down recall the account's lines and bring the draft 
   assert.equal(back.draft.text, "new");
 });
 
+Deno.test("update(): a multi-line line in the history is passed through, and the draft comes back", () => {
+  // Up and Down once stuck on a recalled line of several lines, and the draft was lost.
+  const [recalled] = run(
+    initialState(GENERAL, ["one", "two\nlines"]),
+    typed("precious"),
+    press("up"),
+  );
+  assert.equal(recalled.draft.text, "two\nlines");
+  const [older] = run(recalled, press("up"));
+  assert.equal(older.draft.text, "one");
+  const [back] = run(older, press("down"), press("down"));
+  assert.equal(back.draft.text, "precious");
+});
+
+Deno.test("update(): in a draft of several lines, Up and Down move between them first", () => {
+  const draft = { text: "first\nsecond line", cursor: "first\nsec".length };
+  const [up] = run({ ...initialState(GENERAL, ["old"]), draft }, press("up"));
+  assert.deepEqual(up.draft, { text: draft.text, cursor: 3 }, "same column, line above");
+  const [history] = run(up, press("up"));
+  assert.equal(history.draft.text, "old", "past the first line: the history");
+  const [down] = run(
+    { ...initialState(GENERAL, []), draft: { text: "abcdef\nxy", cursor: 5 } },
+    press("down"),
+  );
+  assert.equal(down.draft.cursor, "abcdef\nxy".length, "the end of a shorter line");
+});
+
 Deno.test("editDraft() moves and deletes by grapheme, word and line", () => {
   const family = "👨‍👩‍👧";
   assert.deepEqual(editDraft({ text: `a${family}`, cursor: 1 + family.length }, "backspace"), {
@@ -261,4 +288,11 @@ Deno.test("KeyReader and editDraft edge cases: Esc before a sequence, Ctrl-U at 
   ]);
   assert.deepEqual(editDraft({ text: "\nabc", cursor: 0 }, "ctrl-u"), { text: "\nabc", cursor: 0 });
   assert.deepEqual(editDraft({ text: "\nabc", cursor: 0 }, "home"), { text: "\nabc", cursor: 0 });
+});
+
+Deno.test("KeyReader drops the line breaks a paste ends with, and keeps those inside it", () => {
+  assert.deepEqual(new KeyReader().feed("\x1b[200~q\r\n\x1b[201~"), [{ kind: "paste", text: "q" }]);
+  assert.deepEqual(new KeyReader().feed("\x1b[200~a\n\nb\n\n\x1b[201~"), [
+    { kind: "paste", text: "a\n\nb" },
+  ]);
 });

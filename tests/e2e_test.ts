@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { tempDir } from "./_helpers.ts";
+import { PG_ADMIN, tempPg } from "./_postgres.ts";
 import { runChat } from "./_run.ts";
 import { Screen } from "./_tmux.ts";
 
@@ -392,3 +393,37 @@ function exists(path: string): boolean {
     return false;
   }
 }
+
+Deno.test({
+  name: "two terminals on a PostgreSQL server: accounts by the owner, live messages, draft kept",
+  ignore: !PG_ADMIN,
+  async fn() {
+    await using pg = await tempPg();
+    for (const name of ["alice", "bob"]) await pg.backend.register(name, `${name}-password`);
+    const member = (name: string) => ({
+      CHATROOM_DB: pg.url,
+      CHATROOM_PG_ADDR: pg.address,
+      CHATROOM_PASSWORD: `${name}-password`,
+    });
+    await using a = await Screen.start(["--user", "alice", "--room", "general"], member("alice"), {
+      task: "chat:pg",
+    });
+    await a.waitFor(PROMPT("general"));
+    await a.waitFor(`chatroom: postgres://${pg.address}/`);
+    await using b = await Screen.start([], { CHATROOM_DB: pg.url, CHATROOM_PG_ADDR: pg.address }, {
+      task: "chat:pg",
+    });
+    await logInFromMenu(b, "bob", "bob-password");
+    await b.waitFor("Pick a room");
+    await choose(b, "general");
+    await b.waitFor(PROMPT("general"));
+    await a.type("half-typed");
+    await b.line("hello over the network");
+    const screen = await a.waitFor(bubbleLine("hello over the network"));
+    assert.match(screen, /general › half-typed$/m, "alice's draft is intact");
+    await a.press("Enter");
+    await b.waitFor(bubbleLine("half-typed"));
+    await a.line("/quit");
+    await a.waitFor("[exit 0]");
+  },
+});

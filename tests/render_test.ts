@@ -184,3 +184,23 @@ Deno.test("renderBubble() splits a grapheme wider than a narrow bubble", () => {
     ["╭─  ─╮", "│ ⺀ │", "│ ᯪ  │", "╰────╯"].join("\n"),
   );
 });
+
+Deno.test("renderBubble() keeps a line's leading spaces, and indents its wrapped rows as far", () => {
+  const bubble = renderBubble(
+    {
+      id: 1,
+      roomId: 1,
+      userId: 2,
+      userName: "bob",
+      text: "def f():\n    return 1 + 2 + 3",
+      more: 0,
+      sentAt: 0,
+    },
+    { width: 24, own: false, theme: plainTheme, now: 0 },
+  );
+  assert.deepEqual(bubble.split("\n").slice(1, -1), [
+    "│ def f():       │",
+    "│     return 1 + │",
+    "│     2 + 3      │",
+  ]);
+});

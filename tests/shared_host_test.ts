@@ -2,6 +2,7 @@
 // way the README sets it up, one of them attacking the other. Needs root (to
 // make the accounts); skipped with a printed reason otherwise.
 import assert from "node:assert/strict";
+import { hotJournal } from "./_helpers.ts";
 import { CHAT_RUN, ROOT, shellQuote } from "./_run.ts";
 
 const GROUP = "chatroomtest";
@@ -192,16 +193,7 @@ Deno.test({
     using host = setUp();
     const victim = { CHATROOM_PASSWORD: "victim-password" };
     assert.equal(host.chat(VICTIM, ["register", "--user", "victim"], victim).code, 0);
-    // Before the README's chmod of both files, the others cannot write, and are told why.
     host.as(VICTIM, `chmod 660 ${host.db}`);
-    const early = host.chat(ATTACKER, ["send", "--user", "victim", "--room", "ops", "x"], {
-      CHATROOM_PASSWORD: "guess 0",
-    });
-    assert.match(
-      early.stderr,
-      /^chatroom: .*chat\.db-journal is not writable by you \(mode 0600\)/,
-    );
-    host.as(VICTIM, `chmod 660 ${host.db} ${host.db}-journal`);
     const guess = (n: number) =>
       host.chat(ATTACKER, ["send", "--user", "victim", "--room", "ops", "forged"], {
         CHATROOM_PASSWORD: `guess ${n}`,
@@ -280,5 +272,49 @@ Deno.test({
       );
       assert.match(run.stderr, /holds tables, views or triggers chatroom did not make/);
     }
+  },
+});
+
+Deno.test({
+  name: "Another account's planted journal never makes the victim delete a file of theirs",
+  ignore: !isRoot,
+  fn() {
+    using host = setUp();
+    const victim = { CHATROOM_PASSWORD: "victim-password" };
+    assert.equal(host.chat(VICTIM, ["register", "--user", "victim"], victim).code, 0);
+    host.as(VICTIM, `chmod 660 ${host.db}`);
+    const precious = `${host.home(VICTIM)}/precious.txt`;
+    host.as(VICTIM, `echo precious > ${precious}`);
+    // The owner's empty journal holds the path: the attacker may neither write it...
+    assert.equal(Deno.statSync(`${host.db}-journal`).size, 0);
+    assert.notEqual(
+      sh("runuser", ["-u", ATTACKER, "--", "sh", "-c", `echo x >> ${host.db}-journal`]).code,
+      0,
+    );
+    // ...but without the sticky bit may put another in its place: one naming the victim's file.
+    const journal = `${host.base}/journal`;
+    Deno.writeFileSync(journal, hotJournal(precious));
+    Deno.chmodSync(journal, 0o644);
+    host.as(ATTACKER, `rm -f ${host.db}-journal && cp ${journal} ${host.db}-journal`);
+    for (
+      const run of [
+        host.chat(VICTIM, ["send", "--user", "victim", "--room", "ops", "hello"], victim),
+        host.chat(VICTIM, ["rooms"]),
+      ]
+    ) {
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /^chatroom: .*chat\.db-journal holds a journal, but chatroom keeps/);
+      assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+    }
+    assert.equal(Deno.readTextFileSync(precious), "precious\n", "the victim's file is there");
+    // With the sticky bit, as the README advises, the owner's journal cannot be replaced.
+    host.as(VICTIM, `rm ${host.db}-journal`);
+    host.chat(VICTIM, ["rooms"]);
+    Deno.chmodSync(host.shared, 0o3770);
+    assert.notEqual(
+      sh("runuser", ["-u", ATTACKER, "--", "sh", "-c", `rm -f ${host.db}-journal`]).code,
+      0,
+      "the sticky bit keeps the attacker from removing it",
+    );
   },
 });

@@ -5,7 +5,7 @@ import { chmodSync, linkSync, mkfifoSync } from "./_fs.ts";
 import { WorkerFollower as Follower } from "../lib/follower.ts";
 import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { wakePath } from "../lib/wake.ts";
-import { collector, quickUser, tempDir, tempStore } from "./_helpers.ts";
+import { collector, hotJournal, quickUser, tempDir, tempStore } from "./_helpers.ts";
 
 Deno.test("addMessage() truncates the wake file: one event per message, mode follows the database", async () => {
   using dir = tempDir();
@@ -191,18 +191,38 @@ Deno.test("openStore() refuses links and FIFOs where SQLite keeps its journal, -
   }
 });
 
-Deno.test("a FIFO put in place of the journal while a store is open is refused at the next statement, never waited on", async () => {
-  // SQLite opens a journal it finds to read it, on every read: a FIFO would block it for good.
+Deno.test("a journal planted beside the database is refused before SQLite reads it: nothing it names is deleted", () => {
+  // SQLite plays back a journal it finds on opening a file, then deletes the file it
+  // names as its super-journal: with a shared folder, any file the opener can delete.
+  using dir = tempDir();
+  const path = `${dir.path}/chat.db`;
+  openStore(path).close();
+  const precious = `${dir.path}/precious.txt`;
+  Deno.writeTextFileSync(precious, "precious\n");
+  Deno.removeSync(`${path}-journal`);
+  Deno.writeFileSync(`${path}-journal`, hotJournal(precious));
+  assert.throws(
+    () => openStore(path),
+    /chat\.db-journal holds a journal, but chatroom keeps the database in WAL mode/,
+  );
+  assert.equal(Deno.readTextFileSync(precious), "precious\n");
+  // Once it is gone the database opens, and the owner's placeholder holds the path again.
+  Deno.removeSync(`${path}-journal`);
+  openStore(path).close();
+  assert.equal(Deno.statSync(`${path}-journal`).size, 0);
+});
+
+Deno.test("a FIFO put in place of the journal while a store is open is never waited on", async () => {
   using dir = tempDir();
   const store = tempStore(dir.path);
   const alice = await quickUser(store, "alice");
   Deno.removeSync(`${store.path}-journal`);
   mkfifoSync(`${store.path}-journal`);
-  assert.throws(() => store.findUser("alice"), /chat\.db-journal is a FIFO, not SQLite's own file/);
-  assert.throws(() => store.createRoom("general", alice.id), /chat\.db-journal is a FIFO/);
-  Deno.removeSync(`${store.path}-journal`);
-  assert.equal(store.findUser("alice")?.name, "alice", "usable again once it is gone");
+  // Open in WAL mode, SQLite never looks at a journal again.
+  assert.equal(store.findUser("alice")?.name, "alice");
+  store.createRoom("general", alice.id);
   store.close();
+  assert.throws(() => openStore(`${dir.path}/chat.db`), /chat\.db-journal is a FIFO/);
 });
 
 Deno.test("openStore() names a database deleted while open, not a full disk", async () => {
