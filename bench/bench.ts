@@ -133,7 +133,14 @@ async function latencyRun(
       {},
       {
         withStdin: true,
-        command: [Deno.execPath(), "run", "--allow-read", "--allow-write", "--allow-env"],
+        command: [
+          Deno.execPath(),
+          "run",
+          "--allow-read",
+          "--allow-write",
+          "--allow-env",
+          "--allow-sys=uid",
+        ],
       },
     ));
   try {

@@ -92,6 +92,15 @@ function describe(path: string, err: unknown): ChatError {
   }
 }
 
+/** This process's Unix account, or undefined where it cannot be known (without --allow-sys=uid). */
+function ownUid(): number | undefined {
+  try {
+    return Deno.uid() ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
     return lstatSync(path);
@@ -159,7 +168,8 @@ function fileIdentity(path: string): string | undefined {
 function prepareFile(path: string, create: boolean): void {
   if (path === ":memory:") return;
   const link = lstatOrUndefined(path);
-  if (link?.isSymbolicLink() && link.uid !== (Deno.uid() ?? link.uid)) {
+  const me = ownUid();
+  if (link?.isSymbolicLink() && (me === undefined || link.uid !== me)) {
     // Another account's link could point anywhere, a database in your home included.
     throw new ChatError(
       `${path} is a link another account made; chatroom follows only your own links to a database`,
@@ -809,7 +819,7 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): Sqlit
     throw new ChatError(`${path} was replaced while chatroom opened it; try again`);
   }
   // After the switch to WAL mode, which removes a journal file it finds.
-  if (path !== ":memory:" && statSync(path).uid === Deno.uid()) holdJournalPath(path);
+  if (path !== ":memory:" && statSync(path).uid === ownUid()) holdJournalPath(path);
   return new SqliteStore(path, db, options.now ?? Date.now, identity);
 }
 

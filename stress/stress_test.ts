@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { NO_LIMIT, quickUser, tempDir } from "../tests/_helpers.ts";
-import { Running } from "../tests/_run.ts";
+import { PG_ADMIN, tempPg } from "../tests/_postgres.ts";
+import { CHAT_RUN, chatPgRun, Running } from "../tests/_run.ts";
 
 const WRITERS = 20;
 const READERS = 5;
@@ -17,7 +18,18 @@ interface Received {
   text: string;
 }
 
-async function setUp(dir: string) {
+/** Where a stress run happens: the accounts made, the program's environment, what was stored. */
+interface Bed extends AsyncDisposable {
+  /** The environment a process acting as `name` runs with. */
+  env(name: string): Record<string, string>;
+  /** The `deno run ...` line of the program (the SQLite or the PostgreSQL task's). */
+  command: string[];
+  /** Every stored message, in id order, read around chatroom. */
+  stored(): Promise<Received[]>;
+}
+
+/** A SQLite file with the writers' and readers' accounts and the room. */
+async function sqliteBed(dir: string): Promise<Bed & { db: string }> {
   const db = `${dir}/stress.db`;
   const store = openStore(db);
   // Writers send far faster than people do; the rate limits are not under test here.
@@ -27,18 +39,73 @@ async function setUp(dir: string) {
   const owner = store.findUser("w0")!;
   store.createRoom("stress", owner.id);
   store.close();
-  const env = (name: string) => ({ CHATROOM_DB: db, CHATROOM_PASSWORD: `${name}-password` });
-  return { db, env };
+  return {
+    db,
+    env: (name) => ({ CHATROOM_DB: db, CHATROOM_PASSWORD: `${name}-password` }),
+    command: CHAT_RUN,
+    stored: () => {
+      const raw = new DatabaseSync(db);
+      try {
+        return Promise.resolve(
+          raw.prepare(
+            "SELECT m.id, u.name AS user, m.text FROM messages m JOIN users u ON u.id = m.user_id ORDER BY m.id",
+          ).all().map((row) => ({
+            id: Number(row.id),
+            user: String(row.user),
+            text: String(row.text),
+          })),
+        );
+      } finally {
+        raw.close();
+      }
+    },
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
 }
 
-function writer(env: Record<string, string>, w: number): Running {
-  return new Running(["send", "--user", `w${w}`, "--room", "stress"], env, { withStdin: true });
+/** The same on a database of its own on the test PostgreSQL server. */
+async function postgresBed(): Promise<Bed> {
+  const pg = await tempPg();
+  const names = [
+    ...Array.from({ length: WRITERS }, (_, w) => `w${w}`),
+    ...Array.from({ length: READERS }, (_, r) => `r${r}`),
+  ];
+  for (const name of names) await pg.backend.register(name, `${name}-password`);
+  const w0 = await pg.backend.logIn("w0", "w0-password");
+  await w0.store.createRoom("stress", w0.user.id);
+  await pg.backend.logOut(w0);
+  return {
+    env: (name) => ({
+      CHATROOM_DB: pg.url,
+      CHATROOM_PG_ADDR: pg.address,
+      CHATROOM_PASSWORD: `${name}-password`,
+    }),
+    command: chatPgRun(pg.address),
+    stored: async () =>
+      (await pg.owner`SELECT m.id, u.name AS user, m.text FROM chatroom.messages m
+        JOIN chatroom.users u ON u.id = m.user_id ORDER BY m.id`)
+        .map((row) => ({ id: Number(row.id), user: String(row.user), text: String(row.text) })),
+    [Symbol.asyncDispose]: () => pg[Symbol.asyncDispose](),
+  };
 }
 
-function reader(env: Record<string, string>, r: number, after = 0): Running {
+const BEDS = [
+  { name: "sqlite", ignore: false, make: (dir: string) => sqliteBed(dir) },
+  { name: "postgres", ignore: !PG_ADMIN, make: () => postgresBed() },
+];
+
+function writer(bed: Bed, w: number): Running {
+  return new Running(["send", "--user", `w${w}`, "--room", "stress"], bed.env(`w${w}`), {
+    withStdin: true,
+    command: bed.command,
+  });
+}
+
+function reader(bed: Bed, r: number, after = 0): Running {
   return new Running(
     ["tail", "--user", `r${r}`, "--room", "stress", "--after", String(after), "--json"],
-    env,
+    bed.env(`r${r}`),
+    { command: bed.command },
   );
 }
 
@@ -65,17 +132,6 @@ async function readUntil(proc: Running, got: Received[], count: number): Promise
   while (got.length < count) got.push(JSON.parse(await proc.nextLine(60_000)));
 }
 
-function stored(db: string): { id: number; user: string; text: string }[] {
-  const raw = new DatabaseSync(db);
-  try {
-    return raw.prepare(
-      "SELECT m.id, u.name AS user, m.text FROM messages m JOIN users u ON u.id = m.user_id ORDER BY m.id",
-    ).all().map((row) => ({ id: Number(row.id), user: String(row.user), text: String(row.text) }));
-  } finally {
-    raw.close();
-  }
-}
-
 /** Writes a writer's lines in chunks, so that a kill can land in the middle. */
 async function feed(proc: Running, w: number, chunk = PER_WRITER): Promise<void> {
   for (let start = 0; start < PER_WRITER; start += chunk) {
@@ -86,103 +142,119 @@ async function feed(proc: Running, w: number, chunk = PER_WRITER): Promise<void>
   }
 }
 
-Deno.test("20 writers and 5 readers: every message stored once and read once, in order", async () => {
-  using dir = tempDir();
-  const { db, env } = await setUp(dir.path);
-  const readers = Array.from({ length: READERS }, (_, r) => reader(env(`r${r}`), r));
-  const writers = Array.from({ length: WRITERS }, (_, w) => writer(env(`w${w}`), w));
-  try {
-    await Promise.all(writers.map((proc, w) => feed(proc, w)));
-    const statuses = await Promise.all(writers.map((proc) => proc.finish()));
-    for (const status of statuses) {
-      assert.equal(status.code, 0, status.stderr);
-      assert.equal(status.stderr, "", "no SQLITE_BUSY or any other error reached a writer");
-    }
-    const all = stored(db);
-    assert.equal(all.length, WRITERS * PER_WRITER);
-    for (let w = 0; w < WRITERS; w++) {
-      const mine = all.filter((m) => m.user === `w${w}`).map((m) => m.text);
-      assert.deepEqual(mine, Array.from({ length: PER_WRITER }, (_, i) => `w${w} ${i}`));
-    }
-    const got = readers.map(() => [] as Received[]);
-    await Promise.all(readers.map((proc, r) => readUntil(proc, got[r], all.length)));
-    for (const messages of got) {
-      assert.deepEqual(messages.map((m) => m.id), all.map((m) => m.id), "each once, in order");
-    }
-  } finally {
-    for (const proc of [...readers, ...writers]) await proc[Symbol.asyncDispose]();
-  }
-});
+for (const { name, ignore, make } of BEDS) {
+  Deno.test({
+    name: `[${name}] 20 writers and 5 readers: every message stored once and read once, in order`,
+    ignore,
+    async fn() {
+      using dir = tempDir();
+      await using bed = await make(dir.path);
+      const readers = Array.from({ length: READERS }, (_, r) => reader(bed, r));
+      const writers = Array.from({ length: WRITERS }, (_, w) => writer(bed, w));
+      try {
+        await Promise.all(writers.map((proc, w) => feed(proc, w)));
+        const statuses = await Promise.all(writers.map((proc) => proc.finish()));
+        for (const status of statuses) {
+          assert.equal(status.code, 0, status.stderr);
+          assert.equal(status.stderr, "", "no SQLITE_BUSY or any other error reached a writer");
+        }
+        const all = await bed.stored();
+        assert.equal(all.length, WRITERS * PER_WRITER);
+        for (let w = 0; w < WRITERS; w++) {
+          const mine = all.filter((m) => m.user === `w${w}`).map((m) => m.text);
+          assert.deepEqual(mine, Array.from({ length: PER_WRITER }, (_, i) => `w${w} ${i}`));
+        }
+        const got = readers.map(() => [] as Received[]);
+        await Promise.all(readers.map((proc, r) => readUntil(proc, got[r], all.length)));
+        for (const messages of got) {
+          assert.deepEqual(messages.map((m) => m.id), all.map((m) => m.id), "each once, in order");
+        }
+      } finally {
+        for (const proc of [...readers, ...writers]) await proc[Symbol.asyncDispose]();
+      }
+    },
+  });
 
-Deno.test("kill -9 writers and readers mid-run: nothing torn, survivors go on, readers resume", async () => {
-  using dir = tempDir();
-  const { db, env } = await setUp(dir.path);
-  const readers = Array.from({ length: READERS }, (_, r) => reader(env(`r${r}`), r));
-  const writers = Array.from({ length: WRITERS }, (_, w) => writer(env(`w${w}`), w));
-  const got = readers.map(() => [] as Received[]);
-  const pumps = readers.map((proc, r) => pump(proc, got[r]));
-  const killedWriters = new Set([1, 5, 9, 13, 17]);
-  const killedReaders = new Set([1, 3]);
-  const restarted: Running[] = [];
-  try {
-    const feeding = writers.map((proc, w) => feed(proc, w, 10).catch(() => {}));
-    await sleep(300 + Math.random() * 400);
-    for (const w of killedWriters) writers[w].child.kill("SIGKILL");
-    for (const r of killedReaders) readers[r].child.kill("SIGKILL");
-    await Promise.all(feeding);
-    for (const [w, proc] of writers.entries()) {
-      const status = await proc.finish();
-      if (killedWriters.has(w)) continue;
-      assert.equal(status.code, 0, status.stderr);
-      assert.equal(status.stderr, "", "no SQLITE_BUSY or any other error reached a survivor");
-    }
-    await Promise.all(pumps.filter((_, r) => killedReaders.has(r)));
+  Deno.test({
+    name:
+      `[${name}] kill -9 writers and readers mid-run: nothing torn, survivors go on, readers resume`,
+    ignore,
+    async fn() {
+      using dir = tempDir();
+      await using bed = await make(dir.path);
+      const readers = Array.from({ length: READERS }, (_, r) => reader(bed, r));
+      const writers = Array.from({ length: WRITERS }, (_, w) => writer(bed, w));
+      const got = readers.map(() => [] as Received[]);
+      const pumps = readers.map((proc, r) => pump(proc, got[r]));
+      const killedWriters = new Set([1, 5, 9, 13, 17]);
+      const killedReaders = new Set([1, 3]);
+      const restarted: Running[] = [];
+      try {
+        const feeding = writers.map((proc, w) => feed(proc, w, 10).catch(() => {}));
+        await sleep(300 + Math.random() * 400);
+        for (const w of killedWriters) writers[w].child.kill("SIGKILL");
+        for (const r of killedReaders) readers[r].child.kill("SIGKILL");
+        await Promise.all(feeding);
+        for (const [w, proc] of writers.entries()) {
+          const status = await proc.finish();
+          if (killedWriters.has(w)) continue;
+          assert.equal(status.code, 0, status.stderr);
+          assert.equal(status.stderr, "", "no SQLITE_BUSY or any other error reached a survivor");
+        }
+        await Promise.all(pumps.filter((_, r) => killedReaders.has(r)));
 
-    const raw = new DatabaseSync(db);
-    assert.equal(raw.prepare("PRAGMA integrity_check").get()?.integrity_check, "ok");
-    raw.close();
-    const all = stored(db);
-    for (const m of all) assert.match(m.text, /^w\d+ \d+$/, "no message is half-written");
-    for (let w = 0; w < WRITERS; w++) {
-      const mine = all.filter((m) => m.user === `w${w}`).map((m) => m.text);
-      const expected = killedWriters.has(w) ? mine.length : PER_WRITER;
-      assert.deepEqual(mine, Array.from({ length: expected }, (_, i) => `w${w} ${i}`));
-    }
+        if ("db" in bed) {
+          const raw = new DatabaseSync(bed.db as string);
+          assert.equal(raw.prepare("PRAGMA integrity_check").get()?.integrity_check, "ok");
+          raw.close();
+        }
+        const all = await bed.stored();
+        for (const m of all) assert.match(m.text, /^w\d+ \d+$/, "no message is half-written");
+        for (let w = 0; w < WRITERS; w++) {
+          const mine = all.filter((m) => m.user === `w${w}`).map((m) => m.text);
+          const expected = killedWriters.has(w) ? mine.length : PER_WRITER;
+          assert.deepEqual(mine, Array.from({ length: expected }, (_, i) => `w${w} ${i}`));
+        }
 
-    // Killed readers start again after the last message they printed.
-    for (const r of killedReaders) {
-      const proc = reader(env(`r${r}`), r, got[r].at(-1)?.id ?? 0);
-      restarted.push(proc);
-      pump(proc, got[r]);
-    }
-    for (const [r, messages] of got.entries()) {
-      await until(messages, all.length);
-      assert.deepEqual(
-        messages.map((m) => m.id),
-        all.map((m) => m.id),
-        `reader ${r}: no gap, no repeat`,
-      );
-    }
-  } finally {
-    for (const proc of [...readers, ...writers, ...restarted]) await proc[Symbol.asyncDispose]();
-  }
-});
+        // Killed readers start again after the last message they printed.
+        for (const r of killedReaders) {
+          const proc = reader(bed, r, got[r].at(-1)?.id ?? 0);
+          restarted.push(proc);
+          pump(proc, got[r]);
+        }
+        for (const [r, messages] of got.entries()) {
+          await until(messages, all.length);
+          assert.deepEqual(
+            messages.map((m) => m.id),
+            all.map((m) => m.id),
+            `reader ${r}: no gap, no repeat`,
+          );
+        }
+      } finally {
+        for (const proc of [...readers, ...writers, ...restarted]) {
+          await proc[Symbol.asyncDispose]();
+        }
+      }
+    },
+  });
+}
 
 Deno.test("backups taken and the last connection closing do not stop live readers", async () => {
   using dir = tempDir();
-  const { db, env } = await setUp(dir.path);
+  await using bed = await sqliteBed(dir.path);
+  const { db } = bed;
   const send = async (text: string) => {
-    const proc = writer(env("w0"), 0);
+    const proc = writer(bed, 0);
     await proc.write(text);
     const status = await proc.finish();
     assert.equal(status.code, 0, status.stderr);
   };
 
   await send("before anyone listens");
-  // A rollback journal: nothing but the kept, empty journal beside the file.
+  // The sender was the last connection: SQLite checkpointed and removed -wal and -shm.
   for (const suffix of ["-wal", "-shm"]) assert.throws(() => Deno.statSync(db + suffix));
 
-  await using live = reader(env("r0"), 0);
+  await using live = reader(bed, 0);
   const got: Received[] = [];
   await readUntil(live, got, 1);
   for (let i = 0; i < 5; i++) {
