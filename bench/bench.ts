@@ -1,27 +1,27 @@
-// deno task bench [--quick] [--out FILE]
+// deno task bench [--quick] [--out FILE] [--db postgres://OWNER@HOST:PORT/DB]
 //
-// Measures live delivery with separate OS processes on one database file and
+// Measures live delivery with separate OS processes on one database (a SQLite
+// file, or with --db a database of its own on that PostgreSQL server) and
 // writes a table plus JSON. --quick is a small run for CI: it fails when any
 // message is lost, duplicated, out of order or errored, and asserts no timing.
-import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
-import { register } from "../lib/accounts.ts";
 import { renderBubble } from "../lib/render.ts";
 import type { Room, User } from "../lib/model.ts";
-import { openSqliteStore as openStore, type SqliteStore as Store } from "../lib/sqlite_store.ts";
+import type { Store } from "../lib/store.ts";
 import { plainTheme } from "../lib/theme.ts";
-import { CHAT_RUN, ROOT, Running, shellQuote } from "../tests/_run.ts";
+import { ROOT, Running, shellQuote } from "../tests/_run.ts";
+import { type Bed, postgresBed, sqliteBed } from "./_bed.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { quick: { type: "boolean", default: false }, out: { type: "string" } },
+  options: {
+    quick: { type: "boolean", default: false },
+    out: { type: "string" },
+    db: { type: "string" },
+  },
 });
 const QUICK = values.quick;
 const OUT = values.out ?? "bench-results.json";
-
-/** Bench accounts hash with cheap scrypt: logins are not what is measured here. */
-const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
-const PASSWORD = "bench-password";
 
 const plan = QUICK
   ? {
@@ -94,30 +94,18 @@ function record(counts: { lost: number; duplicated: number; outOfOrder: number }
   problems.out_of_order += counts.outOfOrder;
 }
 
-function machine(): string {
+function machine(bed: Bed): string {
   const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
   const memGiB = Number(Deno.readTextFileSync("/proc/meminfo").match(/MemTotal:\s*(\d+)/)?.[1]) /
     1024 / 1024;
   return `${navigator.hardwareConcurrency} cores (${cpu.trim()}), ${memGiB.toFixed(0)} GiB, ` +
-    `${Deno.build.os} ${Deno.osRelease()}, Deno ${Deno.version.deno}, SQLite via node:sqlite`;
+    `${Deno.build.os} ${Deno.osRelease()}, Deno ${Deno.version.deno}, ${bed.label}`;
 }
 
 const dir = Deno.makeTempDirSync({ prefix: "chatroom-bench-" });
-const db = `${dir}/bench.db`;
-const store = openStore(db);
-// The bench sends far faster than people do; the rate limits are what it is not measuring.
-store.setRate("message", { burst: 1e9, perSecond: 1e9 });
-store.setRate("room", { burst: 1e9, perSecond: 1e9 });
-const users = new Map<string, User>();
-async function user(name: string): Promise<User> {
-  let found = users.get(name);
-  if (!found) {
-    found = await register(store, name, PASSWORD, FAST_SCRYPT);
-    users.set(name, found);
-  }
-  return found;
-}
-const env = { CHATROOM_DB: db, CHATROOM_PASSWORD: PASSWORD };
+const bed = values.db ? await postgresBed(values.db) : sqliteBed(dir);
+const { env } = bed;
+const user = (name: string): Promise<User> => bed.user(name);
 
 // ---------------------------------------------------------------- latency
 
@@ -126,22 +114,20 @@ async function latencyRun(
   baseline: boolean,
 ) {
   const sender = await user("sender");
-  const room = store.createRoom(`lat${receivers}${baseline ? "b" : ""}`, sender.id);
+  const store = await bed.as("sender");
+  const room = await store.createRoom(`lat${receivers}${baseline ? "b" : ""}`, sender.id);
+  const { receiver } = bed;
   const procs = Array.from({ length: receivers }, () =>
     new Running(
-      [`${ROOT}/bench/receiver.ts`, db, String(room.id), "0", ...(baseline ? ["--baseline"] : [])],
-      {},
-      {
-        withStdin: true,
-        command: [
-          Deno.execPath(),
-          "run",
-          "--allow-read",
-          "--allow-write",
-          "--allow-env",
-          "--allow-sys=uid",
-        ],
-      },
+      [
+        `${ROOT}/bench/receiver.ts`,
+        receiver.db,
+        String(room.id),
+        "0",
+        ...(baseline ? ["--baseline"] : []),
+      ],
+      receiver.env,
+      { withStdin: true, command: receiver.command },
     ));
   try {
     for (const proc of procs) {
@@ -154,7 +140,7 @@ async function latencyRun(
       // Stamped before the insert: a busy machine can delay the sender between its
       // commit and a later stamp, and that must not flatter the figure.
       const before = stamp();
-      sent.set(store.addMessage(room.id, sender.id, `latency ${i}`), before);
+      sent.set(await store.addMessage(room.id, sender.id, `latency ${i}`), before);
       await sleep(intervalMs * (0.5 + Math.random()));
     }
     await sleep(baseline ? 2_000 : 1_000);
@@ -183,7 +169,7 @@ async function latencyRun(
  * resolves when `text` is on its screen: start-up as a user sees it.
  */
 async function startClient(args: string[], text: string, vars: Record<string, string>) {
-  const command = `exec ${[...CHAT_RUN, ...args].map(shellQuote).join(" ")}`;
+  const command = `exec ${[...bed.chat, ...args].map(shellQuote).join(" ")}`;
   const started = stamp();
   const proc = new Running(["-qfec", command, "/dev/null"], {
     COLUMNS: "100",
@@ -214,10 +200,13 @@ function rssMiB(pid: number): number {
 
 async function startupAndIdle() {
   const idleUser = await user("idle");
-  store.findOrCreateRoom("idle", idleUser.id);
+  await (await bed.as("idle")).findOrCreateRoom("idle", idleUser.id);
   const startups: number[] = [];
   for (let i = 0; i <= plan.startupRuns; i++) {
-    const { ms, proc } = await startClient([], "Welcome to chatroom", { CHATROOM_DB: db });
+    const { ms, proc } = await startClient([], "Welcome to chatroom", {
+      ...env,
+      CHATROOM_PASSWORD: "",
+    });
     await proc[Symbol.asyncDispose]();
     if (i > 0) startups.push(ms); // the first run warms Deno's caches
   }
@@ -236,26 +225,12 @@ async function startupAndIdle() {
 
 // --------------------------------------------------------- join and wakeup
 
-function seed(room: Room, userId: number, count: number): void {
-  const raw = new DatabaseSync(db);
-  raw.exec("BEGIN");
-  const insert = raw.prepare(
-    "INSERT INTO messages (room_id, user_id, text, sent_at) VALUES (?, ?, ?, ?)",
-  );
-  const now = Date.now();
-  for (let i = 0; i < count; i++) {
-    insert.run(room.id, userId, `seeded message number ${i} with some ordinary words in it`, now);
-  }
-  raw.exec("COMMIT");
-  raw.close();
-}
-
 /** Time to show the last 50 messages of `room`, as the chat view does on joining. */
-function joinTimes(room: Room, reader: Store) {
+async function joinTimes(room: Room, reader: Store) {
   const join: number[] = [];
   for (let i = 0; i < 30; i++) {
     const t0 = performance.now();
-    const text = reader.recentMessages(room.id).map((m) =>
+    const text = (await reader.recentMessages(room.id)).map((m) =>
       renderBubble(m, { width: 100, own: false, theme: plainTheme, now: Date.now() })
     ).join("\n");
     join.push(performance.now() - t0);
@@ -269,18 +244,19 @@ function joinTimes(room: Room, reader: Store) {
  * message. The rooms take turns, so that whatever else the machine is doing
  * weighs on each of them alike.
  */
-function wakeupCosts(rooms: Room[], reader: Store, writer: User): number[] {
+async function wakeupCosts(rooms: Room[], reader: Store, writer: User): Promise<number[]> {
+  const store = await bed.as(writer.name);
   const costs = rooms.map(() => [] as number[]);
-  const last = rooms.map((room) => reader.lastMessageId(room.id));
+  const last = await Promise.all(rooms.map((room) => reader.lastMessageId(room.id)));
   for (let i = 0; i < 200; i++) {
-    rooms.forEach((room, r) => {
-      store.addMessage(room.id, writer.id, `wake ${i}`);
+    for (const [r, room] of rooms.entries()) {
+      await store.addMessage(room.id, writer.id, `wake ${i}`);
       const t0 = performance.now();
-      const got = reader.messagesAfter(room.id, last[r], 500);
+      const got = await reader.messagesAfter(room.id, last[r], 500);
       costs[r].push(performance.now() - t0);
       if (got.length !== 1) throw new Error(`wakeup saw ${got.length} messages`);
       last[r] = got[0].id;
-    });
+    }
   }
   return costs.map((samples) => round(quantile(samples.sort((a, b) => a - b), 0.5) * 1000, 1));
 }
@@ -289,22 +265,23 @@ function wakeupCosts(rooms: Room[], reader: Store, writer: User): number[] {
 
 async function throughput({ senders, perSender, readers }: typeof plan.throughput) {
   const owner = await user("owner");
-  const room = store.createRoom("throughput", owner.id);
-  store.addMessage(room.id, owner.id, "start"); // each tail prints it once it is following
+  const store = await bed.as("owner");
+  const room = await store.createRoom("throughput", owner.id);
+  await store.addMessage(room.id, owner.id, "start"); // each tail prints it once it is following
   for (let s = 0; s < senders; s++) await user(`sender${s}`);
   for (let r = 0; r < readers; r++) await user(`reader${r}`);
   const tails = Array.from({ length: readers }, (_, r) =>
     new Running(
       ["tail", "--user", `reader${r}`, "--room", "throughput", "--history", "1", "--json"],
       env,
-      { command: CHAT_RUN },
+      { command: bed.chat },
     ));
   const sends = Array.from(
     { length: senders },
     (_, s) =>
       new Running(["send", "--user", `sender${s}`, "--room", "throughput"], env, {
         withStdin: true,
-        command: CHAT_RUN,
+        command: bed.chat,
       }),
   );
   try {
@@ -317,7 +294,7 @@ async function throughput({ senders, perSender, readers }: typeof plan.throughpu
       } catch (err) {
         // Say what was missing before giving up: which reader, what the file holds, and
         // what every process said on stderr.
-        const inFile = store.messagesAfter(room.id, 0, Number.MAX_SAFE_INTEGER).length;
+        const inFile = (await store.messagesAfter(room.id, 0, 1e6)).length;
         console.error(
           `throughput: waiting for ${count}; the file holds ${inFile}; readers have ${
             got.map((g) => g.length).join(", ")
@@ -352,7 +329,7 @@ async function throughput({ senders, perSender, readers }: typeof plan.throughpu
         console.error(status.stderr);
       }
     }
-    const stored = store.messagesAfter(room.id, 0, Number.MAX_SAFE_INTEGER).map((m) => m.id);
+    const stored = (await store.messagesAfter(room.id, 0, 1e6)).map((m) => m.id);
     let perSenderOrder = 0;
     for (const messages of got) {
       const counts = audit(stored, messages.map((m) => m.id));
@@ -375,7 +352,7 @@ async function throughput({ senders, perSender, readers }: typeof plan.throughpu
 
 // -------------------------------------------------------------------- run
 
-const report: Record<string, unknown> = { machine: machine(), quick: QUICK };
+const report: Record<string, unknown> = { machine: machine(bed), quick: QUICK };
 console.log(`chatroom bench${QUICK ? " --quick" : ""}: ${report.machine}`);
 
 const latency: Record<string, unknown> = {};
@@ -386,7 +363,8 @@ for (const run of plan.latency) {
 report.latency_ms = latency;
 
 const baseline: Record<string, unknown> = {};
-for (const run of plan.baseline) {
+// The original program's poller read the SQLite file; it has no PostgreSQL twin.
+for (const run of values.db ? [] : plan.baseline) {
   baseline[`receivers_${run.receivers}`] = await latencyRun(run, true);
   console.log(`baseline, ${run.receivers} receivers:`, baseline[`receivers_${run.receivers}`]);
 }
@@ -398,17 +376,18 @@ report.startup_ms = client.startup;
 report.rss_mib = client.rss;
 console.log("client:", client);
 
-const reader = openStore(db);
+const reader = await bed.reader();
 const [small, large] = plan.joinSizes;
 const writer = await user("seeder");
-const sized = [small, large].map((size) => {
-  const room = store.createRoom(`size${size}`, writer.id);
-  seed(room, writer.id, size);
-  return room;
-});
-const [joinSmall, joinLarge] = sized.map((room) => joinTimes(room, reader));
-const [wakeSmall, wakeLarge] = wakeupCosts(sized, reader, writer);
-reader.close();
+const sized: Room[] = [];
+for (const size of [small, large]) {
+  const room = await (await bed.as("seeder")).createRoom(`size${size}`, writer.id);
+  await bed.seed(room, writer.id, size);
+  sized.push(room);
+}
+const joinSmall = await joinTimes(sized[0], reader);
+const joinLarge = await joinTimes(sized[1], reader);
+const [wakeSmall, wakeLarge] = await wakeupCosts(sized, reader, writer);
 report.join_ms = { [`messages_${small}`]: joinSmall, [`messages_${large}`]: joinLarge };
 report.wakeup_us = { [`messages_${small}`]: wakeSmall, [`messages_${large}`]: wakeLarge };
 report.wakeup_cost_ratio = round(wakeLarge / wakeSmall);
@@ -418,7 +397,7 @@ const tp = await throughput(plan.throughput);
 report.throughput = { ...tp, ...problems };
 console.log("throughput:", report.throughput);
 
-store.close();
+await bed.close();
 Deno.removeSync(dir, { recursive: true });
 Deno.writeTextFileSync(OUT, JSON.stringify(report, null, 2) + "\n");
 

@@ -1,15 +1,16 @@
-// A benchmark receiver: follows a room through the watch worker, the chat
-// view's own path, and stamps each message as it reaches the main thread.
-// Usage: receiver.ts DB ROOM_ID AFTER_ID [--baseline]
+// A benchmark receiver: follows a room through the backend's follower, the
+// chat view's own path, and stamps each message as it reaches the main thread.
+// Usage: receiver.ts DB ROOM_ID AFTER_ID [--baseline]; on PostgreSQL it logs in
+// as CHATROOM_USER with CHATROOM_PASSWORD.
 // Prints "ready" once following; on stdin EOF prints [[id, receivedAtMs], ...].
-import { WorkerFollower as Follower } from "../lib/follower.ts";
 import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
+import { isPostgresUrl, openBackend } from "../lib/store.ts";
 
 const [db, roomArg, afterArg, mode] = Deno.args;
 const roomId = Number(roomArg);
 const received: [number, number][] = [];
 const stamp = () => performance.timeOrigin + performance.now();
-let stop = () => {};
+let stop = async () => {};
 
 if (mode === "--baseline") {
   // The original program's way: every second, re-read the whole room and diff.
@@ -31,9 +32,15 @@ if (mode === "--baseline") {
   stop = () => {
     clearInterval(timer);
     store.close();
+    return Promise.resolve();
   };
 } else {
-  const follower = new Follower(db, {
+  const backend = await openBackend(db, { create: false });
+  const session = isPostgresUrl(db)
+    ? await backend.logIn(Deno.env.get("CHATROOM_USER")!, Deno.env.get("CHATROOM_PASSWORD")!)
+    : undefined;
+  const store = session?.store ?? await backend.reader();
+  const follower = backend.follower(store, {
     onMessages: (_room, messages) => {
       const at = stamp();
       for (const message of messages) received.push([message.id, at]);
@@ -42,12 +49,16 @@ if (mode === "--baseline") {
   });
   await follower.ready;
   follower.follow(roomId, Number(afterArg));
-  stop = () => follower.close();
+  stop = async () => {
+    follower.close();
+    if (session) await backend.logOut(session);
+    await backend.close();
+  };
 }
 
 console.log("ready");
 for await (const _ of Deno.stdin.readable) {
   // wait for EOF
 }
-stop();
+await stop();
 console.log(JSON.stringify(received));

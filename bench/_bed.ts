@@ -1,0 +1,164 @@
+// Where the benchmark runs: a SQLite file in a temporary folder, or a database
+// of its own on a PostgreSQL server (`deno task bench --db postgres://...`,
+// the server's owner URL). Every figure is measured the same way on both.
+import { DatabaseSync } from "node:sqlite";
+import postgres from "postgres";
+import { register } from "../lib/accounts.ts";
+import type { Room, User } from "../lib/model.ts";
+import { parsePgUrl, PostgresBackend } from "../lib/postgres_backend.ts";
+import { groupRole } from "../lib/postgres_schema.ts";
+import { openSqliteStore } from "../lib/sqlite_store.ts";
+import type { Session, Store } from "../lib/store.ts";
+import { CHAT_RUN, chatPgRun } from "../tests/_run.ts";
+
+/** Every bench account's password. */
+export const PASSWORD = "bench-password";
+/** Bench accounts hash with cheap scrypt on SQLite: logins are not what is measured here. */
+const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
+
+/** A database to measure, with its accounts and the command lines that use it. */
+export interface Bed {
+  /** The backend, for the machine line. */
+  label: string;
+  /** The account `name`, made on first use. */
+  user(name: string): Promise<User>;
+  /** A store acting as `name`. */
+  as(name: string): Promise<Store>;
+  /** A connection of its own, as another client's, to time reads with. */
+  reader(): Promise<Store>;
+  /** What the program's processes run with (every account has PASSWORD). */
+  env: Record<string, string>;
+  /** The program's `deno run ...` line. */
+  chat: string[];
+  /** `bench/receiver.ts`'s database argument, its `deno run` line and environment. */
+  receiver: { db: string; command: string[]; env: Record<string, string> };
+  /** Puts `count` messages from `userId` into `room`, around the program. */
+  seed(room: Room, userId: number, count: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A SQLite file in `dir`. */
+export function sqliteBed(dir: string): Bed {
+  const db = `${dir}/bench.db`;
+  const store = openSqliteStore(db);
+  // The bench sends far faster than people do; the rate limits are what it is not measuring.
+  store.setRate("message", { burst: 1e9, perSecond: 1e9 });
+  store.setRate("room", { burst: 1e9, perSecond: 1e9 });
+  const users = new Map<string, User>();
+  return {
+    label: "SQLite via node:sqlite",
+    async user(name) {
+      let found = users.get(name);
+      if (!found) users.set(name, found = await register(store, name, PASSWORD, FAST_SCRYPT));
+      return found;
+    },
+    as: () => Promise.resolve(store),
+    reader: () => Promise.resolve(openSqliteStore(db)),
+    env: { CHATROOM_DB: db, CHATROOM_PASSWORD: PASSWORD },
+    chat: CHAT_RUN,
+    receiver: {
+      db,
+      command: [
+        Deno.execPath(),
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-sys=uid",
+      ],
+      env: {},
+    },
+    seed(room, userId, count) {
+      const raw = new DatabaseSync(db);
+      raw.exec("BEGIN");
+      const insert = raw.prepare(
+        "INSERT INTO messages (room_id, user_id, text, sent_at) VALUES (?, ?, ?, ?)",
+      );
+      const now = Date.now();
+      for (let i = 0; i < count; i++) {
+        insert.run(
+          room.id,
+          userId,
+          `seeded message number ${i} with some ordinary words in it`,
+          now,
+        );
+      }
+      raw.exec("COMMIT");
+      raw.close();
+      return Promise.resolve();
+    },
+    close() {
+      store.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** A new database on the PostgreSQL server whose owner URL is `ownerUrl`, dropped on close. */
+export async function postgresBed(ownerUrl: string): Promise<Bed> {
+  const owner = parsePgUrl(ownerUrl, Deno.env.toObject());
+  const database = `chatroom_bench_${Deno.pid}`;
+  const credentials = {
+    host: owner.host,
+    port: owner.port,
+    username: owner.user,
+    password: owner.password,
+  };
+  const server = postgres({ ...credentials, database: owner.database, onnotice: () => {} });
+  await server.unsafe(`CREATE DATABASE ${database}`);
+  const backend = new PostgresBackend({ ...owner, database });
+  await backend.setup();
+  const sql = postgres({ ...credentials, database, onnotice: () => {} });
+  await sql`INSERT INTO chatroom.settings VALUES ('message_burst', 1e9), ('messages_per_second', 1e9),
+    ('room_burst', 1e9), ('rooms_per_second', 1e9)`;
+  const [{ version }] = await sql`SELECT current_setting('server_version') AS version`;
+  const address = `${owner.host}:${owner.port}`;
+  const url = `postgres://${address}/${database}`;
+  const users = new Map<string, User>();
+  const sessions = new Map<string, Session>();
+  const bed: Bed = {
+    label: `PostgreSQL ${version} on ${address}`,
+    async user(name) {
+      let found = users.get(name);
+      if (!found) users.set(name, found = await backend.register(name, PASSWORD));
+      return found;
+    },
+    async as(name) {
+      await bed.user(name);
+      let session = sessions.get(name);
+      if (!session) sessions.set(name, session = await backend.logIn(name, PASSWORD));
+      return session.store;
+    },
+    reader: () => bed.as("reader"),
+    env: { CHATROOM_DB: url, CHATROOM_PG_ADDR: address, CHATROOM_PASSWORD: PASSWORD },
+    chat: chatPgRun(address),
+    receiver: {
+      db: url,
+      command: [Deno.execPath(), "run", `--allow-net=${address}`, "--allow-env", "--allow-read"],
+      env: { CHATROOM_USER: "receiver", CHATROOM_PASSWORD: PASSWORD },
+    },
+    async seed(room, userId, count) {
+      // As the owner, through the same trigger as every message: numbered under the room's lock.
+      for (let done = 0; done < count; done += 100_000) {
+        const n = Math.min(100_000, count - done);
+        await sql`INSERT INTO chatroom.messages (room_id, user_id, text)
+          SELECT ${room.id}, ${userId}, 'seeded message number ' || i || ' with some ordinary words in it'
+          FROM generate_series(1, ${n}) AS i`;
+      }
+    },
+    async close() {
+      for (const session of sessions.values()) await backend.logOut(session);
+      await backend.close();
+      await sql.end();
+      await server.unsafe(`DROP DATABASE ${database} WITH (FORCE)`);
+      const group = await groupRole(database);
+      for (
+        const { rolname } of await server`SELECT rolname FROM pg_roles
+          WHERE rolname = ${group} OR starts_with(rolname, ${group + "/"})`
+      ) await server`DROP ROLE ${server(rolname)}`;
+      await server.end();
+    },
+  };
+  await bed.user("receiver");
+  return bed;
+}
