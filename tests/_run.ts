@@ -38,13 +38,13 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs `deno task chat ...args` with `env` and optional stdin text. */
+/** Runs `deno task chat ...args` (or another task) with `env` and optional stdin text. */
 export async function runChat(
   args: string[],
-  options: { env?: Record<string, string>; stdin?: string } = {},
+  options: { env?: Record<string, string>; stdin?: string; task?: string } = {},
 ): Promise<Run> {
   const child = new Deno.Command(CHAT[0], {
-    args: [...CHAT.slice(1), ...args],
+    args: [...CHAT.slice(1, -1), options.task ?? "chat", ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",

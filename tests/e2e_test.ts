@@ -1,9 +1,10 @@
 // End to end, in real terminals (tmux): two people on one database file.
 import assert from "node:assert/strict";
+import type { Rate } from "../lib/model.ts";
 import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { tempDir } from "./_helpers.ts";
 import { PG_ADMIN, tempPg } from "./_postgres.ts";
-import { runChat } from "./_run.ts";
+import { type Run, runChat } from "./_run.ts";
 import { Screen } from "./_tmux.ts";
 
 /** The chat prompt as captured (capture-pane drops trailing spaces). */
@@ -60,6 +61,87 @@ function count(haystack: string, needle: string): number {
   return haystack.split(needle).length - 1;
 }
 
+/** One database for a test, SQLite or PostgreSQL, and the program run on it. */
+interface Bed extends AsyncDisposable {
+  /** Makes an account with password `${name}-password`. */
+  register(name: string): Promise<void>;
+  /** A terminal where `name` is logged in and in `room`. */
+  inRoom(name: string, room: string): Promise<Screen>;
+  /** Runs the program as `name` (with that account's password). */
+  run(name: string, args: string[]): Promise<Run>;
+  /** The texts of a room, as export gives them. */
+  texts(room: string): Promise<string[]>;
+  /** Sets the message and room rate limits. */
+  limit(message: Rate, room: Rate): Promise<void>;
+}
+
+async function sqliteBed(): Promise<Bed> {
+  const dir = tempDir();
+  const db = `${dir.path}/chat.db`;
+  const env = (name: string) => ({ CHATROOM_DB: db, CHATROOM_PASSWORD: `${name}-password` });
+  return {
+    register: (name) => registerByScript(db, name),
+    inRoom: (name, room) => inRoom(db, name, room),
+    run: (name, args) => runChat(args, { env: env(name) }),
+    async texts(room) {
+      const run = await runChat(["export", "--room", room, "--format", "json"], { env: env("") });
+      return JSON.parse(run.stdout).map((m: { text: string }) => m.text);
+    },
+    limit(message, room) {
+      const store = openStore(db);
+      store.setRate("message", message);
+      store.setRate("room", room);
+      store.close();
+      return Promise.resolve();
+    },
+    [Symbol.asyncDispose]: () => Promise.resolve(dir[Symbol.dispose]()),
+  };
+}
+
+async function postgresBed(): Promise<Bed> {
+  const pg = await tempPg();
+  await pg.owner`UPDATE chatroom.settings SET value = CASE name
+    WHEN 'message_burst' THEN 20 WHEN 'messages_per_second' THEN 5
+    WHEN 'room_burst' THEN 10 ELSE 1.0 / 30 END`; // the defaults, as a new database has them
+  const env = (name: string) => ({
+    CHATROOM_DB: pg.url,
+    CHATROOM_PG_ADDR: pg.address,
+    CHATROOM_PASSWORD: `${name}-password`,
+  });
+  return {
+    register: async (name) => void await pg.backend.register(name, `${name}-password`),
+    inRoom: (name, room) =>
+      Screen.start(["--user", name, "--room", room], env(name), { task: "chat:pg" }),
+    run: (name, args) => runChat(args, { env: env(name), task: "chat:pg" }),
+    async texts(room) {
+      const run = await runChat(["export", "--room", room, "--format", "json"], {
+        env: { ...pg.ownerEnv, CHATROOM_DB: pg.url },
+        task: "chat:pg",
+      });
+      return JSON.parse(run.stdout).map((m: { text: string }) => m.text);
+    },
+    async limit(message, room) {
+      for (
+        const [name, value] of [
+          ["message_burst", message.burst],
+          ["messages_per_second", message.perSecond],
+          ["room_burst", room.burst],
+          ["rooms_per_second", room.perSecond],
+        ] as const
+      ) {
+        await pg.owner`UPDATE chatroom.settings SET value = ${value} WHERE name = ${name}`;
+      }
+    },
+    [Symbol.asyncDispose]: () => pg[Symbol.asyncDispose](),
+  };
+}
+
+/** Each test below runs on both backends (PostgreSQL when CHATROOM_TEST_PG names a server). */
+const BEDS = [
+  { name: "sqlite", ignore: false, make: sqliteBed },
+  { name: "postgres", ignore: !PG_ADMIN, make: postgresBed },
+];
+
 Deno.test("two terminals: accounts from the menu, live messages, draft kept while typing", async () => {
   using dir = tempDir();
   const env = { CHATROOM_DB: `${dir.path}/chat.db` };
@@ -108,87 +190,98 @@ Deno.test("two terminals: accounts from the menu, live messages, draft kept whil
   await b.waitFor("[exit 0]");
 });
 
-Deno.test("switching rooms with /join and with q and the menu", async () => {
-  using dir = tempDir();
-  const db = `${dir.path}/chat.db`;
-  await registerByScript(db, "alice");
-  await registerByScript(db, "bob");
+for (const { name, ignore, make } of BEDS) {
+  Deno.test({
+    name: `[${name}] switching rooms with /join and with q and the menu`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("alice");
+      await bed.register("bob");
 
-  await using a = await inRoom(db, "alice", "general");
-  await using b = await inRoom(db, "bob", "general");
-  await a.waitFor(PROMPT("general"));
-  await b.waitFor(PROMPT("general"));
+      await using a = await bed.inRoom("alice", "general");
+      await using b = await bed.inRoom("bob", "general");
+      await a.waitFor(PROMPT("general"));
+      await b.waitFor(PROMPT("general"));
 
-  await a.line("/join lobby");
-  await a.waitFor(PROMPT("lobby"));
-  await a.waitFor("You are in lobby");
+      await a.line("/join lobby");
+      await a.waitFor(PROMPT("lobby"));
+      await a.waitFor("You are in lobby");
 
-  await b.line("only for general");
-  await b.waitFor(bubbleLine("only for general"));
-  await b.line("/join lobby");
-  await b.waitFor(PROMPT("lobby"));
-  await b.line("now in lobby");
+      await b.line("only for general");
+      await b.waitFor(bubbleLine("only for general"));
+      await b.line("/join lobby");
+      await b.waitFor(PROMPT("lobby"));
+      await b.line("now in lobby");
 
-  const inLobby = await a.waitFor(bubbleLine("now in lobby"));
-  assert.ok(!inLobby.includes("only for general"), "nothing from the room you left");
+      const inLobby = await a.waitFor(bubbleLine("now in lobby"));
+      assert.ok(!inLobby.includes("only for general"), "nothing from the room you left");
 
-  // Up recalls the last line; a message over the limit is refused and kept in the input line.
-  await b.press("Up");
-  await b.waitFor(`${PROMPT("lobby")} now in lobby`);
-  await b.press("C-u");
-  await b.line("y".repeat(4001));
-  const refused = await b.waitFor(
-    "Message is 4001 characters long; the limit is 4000. Nothing was sent",
-    { scrollback: true }, // the draft put back fills more than the screen
-  );
-  assert.ok(refused.includes("yyyy"));
-  // The refused text is back in the input line: one character less and it goes through.
-  await b.press("End", "BSpace", "Enter");
-  await a.waitFor(/│ y{40,} *│/);
-  const check = openStore(db);
-  const [last] = check.recentMessages(check.findRoom("lobby")!.id, 1);
-  check.close();
-  assert.equal(last.text, "y".repeat(4000));
+      // Up recalls the last line; a message over the limit is refused and kept in the input line.
+      await b.press("Up");
+      await b.waitFor(`${PROMPT("lobby")} now in lobby`);
+      await b.press("C-u");
+      await b.line("y".repeat(4001));
+      const refused = await b.waitFor(
+        "Message is 4001 characters long; the limit is 4000. Nothing was sent",
+        { scrollback: true }, // the draft put back fills more than the screen
+      );
+      assert.ok(refused.includes("yyyy"));
+      // The refused text is back in the input line: one character less and it goes through.
+      await b.press("End", "BSpace", "Enter");
+      await a.waitFor(/│ y{40,} *│/);
+      assert.equal((await bed.texts("lobby")).at(-1), "y".repeat(4000));
 
-  await a.line("q");
-  await a.waitFor("Pick a room");
-  await choose(a, "general", 1); // lobby is listed first: it was active last
-  await a.waitFor(PROMPT("general"));
-  await a.waitFor(bubbleLine("only for general")); // its history
+      await a.line("q");
+      await a.waitFor("Pick a room");
+      await choose(a, "general", 1); // lobby is listed first: it was active last
+      await a.waitFor(PROMPT("general"));
+      await a.waitFor(bubbleLine("only for general")); // its history
 
-  await a.line("/quit");
-  await a.waitFor("[exit 0]");
-});
-
-Deno.test("the room menu shows new rooms while open, and a burst typed ahead picks nothing", async () => {
-  using dir = tempDir();
-  const db = `${dir.path}/chat.db`;
-  await registerByScript(db, "alice");
-  await registerByScript(db, "bob");
-  await using a = await inRoom(db, "alice", "general");
-  await a.waitFor(PROMPT("general"));
-  // q, Enter and a line typed ahead, in one burst: the line reaches the menu before it is drawn.
-  await a.type("q\rtyped ahead\r");
-  await a.waitFor("❯ general");
-  await a.press("Down");
-  await a.waitFor("❯ + Create a room");
-  assert.ok(!(await a.text()).includes("You are in general.\n"), "no room was joined");
-
-  const sent = await runChat(["send", "--user", "bob", "--room", "news", "made elsewhere"], {
-    env: { CHATROOM_DB: db, CHATROOM_PASSWORD: "bob-password" },
+      await a.line("/quit");
+      await a.waitFor("[exit 0]");
+    },
   });
-  assert.equal(sent.code, 0, sent.stderr);
-  const menu = await a.waitFor(/news +last message/);
-  assert.match(menu, /❯ \+ Create a room/, "the highlight stays where it was");
-  await a.press("Up", "Up");
-  await choose(a, "news");
-  await a.waitFor(bubbleLine("made elsewhere"));
-  assert.deepEqual(
-    (await runChat(["export", "--room", "general"], { env: { CHATROOM_DB: db } })).stdout,
-    "",
-    "the typed-ahead line was never sent or run",
-  );
-});
+
+  Deno.test({
+    name:
+      `[${name}] the room menu shows new rooms while open, and a burst typed ahead picks nothing`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("alice");
+      await bed.register("bob");
+      await using a = await bed.inRoom("alice", "general");
+      await a.waitFor(PROMPT("general"));
+      // q, Enter and a line typed ahead, in one burst: the line reaches the menu before it is drawn.
+      await a.type("q\rtyped ahead\r");
+      await a.waitFor("❯ general");
+      await a.press("Down");
+      await a.waitFor("❯ + Create a room");
+      assert.ok(!(await a.text()).includes("You are in general.\n"), "no room was joined");
+
+      const sent = await bed.run("bob", [
+        "send",
+        "--user",
+        "bob",
+        "--room",
+        "news",
+        "made elsewhere",
+      ]);
+      assert.equal(sent.code, 0, sent.stderr);
+      const menu = await a.waitFor(/news +last message/);
+      assert.match(menu, /❯ \+ Create a room/, "the highlight stays where it was");
+      await a.press("Up", "Up");
+      await choose(a, "news");
+      await a.waitFor(bubbleLine("made elsewhere"));
+      assert.deepEqual(
+        await bed.texts("general"),
+        [],
+        "the typed-ahead line was never sent or run",
+      );
+    },
+  });
+}
 
 Deno.test("history survives a restart; wrong passwords and taken names are refused", async () => {
   using dir = tempDir();
@@ -231,44 +324,55 @@ Deno.test("history survives a restart; wrong passwords and taken names are refus
   await again.waitFor("[exit 0]");
 });
 
-Deno.test("a pasted block is one draft, sent as one bubble on Enter; a resize keeps bubbles whole", async () => {
-  using dir = tempDir();
-  const db = `${dir.path}/chat.db`;
-  await registerByScript(db, "alice");
-  await registerByScript(db, "bob");
-  await using a = await inRoom(db, "alice", "general");
-  await a.waitFor(PROMPT("general"));
-  await a.paste("line one\nq\nline three");
-  await a.waitFor("line three");
-  await a.type("X");
-  await a.waitFor("line threeX");
-  assert.equal(count(await a.text(), "Pick a room"), 0, "the q line did not leave the room");
-  await a.press("Enter");
-  const sent = await a.waitFor(bubbleLine("line threeX"));
-  assert.match(sent, /│ line one +│\n.*│ q +│\n.*│ line threeX +│/);
+for (const { name, ignore, make } of BEDS) {
+  Deno.test({
+    name:
+      `[${name}] a pasted block is one draft, sent as one bubble on Enter; a resize keeps bubbles whole`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("alice");
+      await bed.register("bob");
+      await using a = await bed.inRoom("alice", "general");
+      await a.waitFor(PROMPT("general"));
+      await a.paste("line one\nq\nline three");
+      await a.waitFor("line three");
+      await a.type("X");
+      await a.waitFor("line threeX");
+      assert.equal(count(await a.text(), "Pick a room"), 0, "the q line did not leave the room");
+      await a.press("Enter");
+      const sent = await a.waitFor(bubbleLine("line threeX"));
+      assert.match(sent, /│ line one +│\n.*│ q +│\n.*│ line threeX +│/);
 
-  // A draft that wraps over three rows, then the window narrows and a message arrives.
-  await a.type("word ".repeat(35).trim());
-  await a.resize(40, 30);
-  await a.waitFor(/general › word word/);
-  const sender = await runChat(["send", "--user", "bob", "--room", "general", "after the resize"], {
-    env: { CHATROOM_DB: db, CHATROOM_PASSWORD: "bob-password" },
+      // A draft that wraps over three rows, then the window narrows and a message arrives.
+      await a.type("word ".repeat(35).trim());
+      await a.resize(40, 30);
+      await a.waitFor(/general › word word/);
+      const sender = await bed.run("bob", [
+        "send",
+        "--user",
+        "bob",
+        "--room",
+        "general",
+        "after the resize",
+      ]);
+      assert.equal(sender.code, 0, sender.stderr);
+      const screen = await a.waitFor(bubbleLine("after the resize"));
+      const rows = screen.split("\n");
+      const top = rows.findIndex((row) => row.startsWith("╭─ bob"));
+      assert.match(rows[top + 2], /^╰─+╯$/, "the bubble keeps its bottom border");
+      for (const row of rows) assert.ok([...row].length <= 40, `fits 40 columns: ${row}`);
+      await a.press("C-c");
+      await a.waitFor(/general ›$/m);
+      await a.press("C-c");
+      await a.waitFor("Press Ctrl-C again to quit");
+      await a.press("C-c");
+      await a.waitFor("[exit 0]");
+      const after = await a.text();
+      assert.match(after, /\n\[exit 0\]/, "the shell starts on a line of its own");
+    },
   });
-  assert.equal(sender.code, 0, sender.stderr);
-  const screen = await a.waitFor(bubbleLine("after the resize"));
-  const rows = screen.split("\n");
-  const top = rows.findIndex((row) => row.startsWith("╭─ bob"));
-  assert.match(rows[top + 2], /^╰─+╯$/, "the bubble keeps its bottom border");
-  for (const row of rows) assert.ok([...row].length <= 40, `fits 40 columns: ${row}`);
-  await a.press("C-c");
-  await a.waitFor(/general ›$/m);
-  await a.press("C-c");
-  await a.waitFor("Press Ctrl-C again to quit");
-  await a.press("C-c");
-  await a.waitFor("[exit 0]");
-  const after = await a.text();
-  assert.match(after, /\n\[exit 0\]/, "the shell starts on a line of its own");
-});
+}
 
 Deno.test("Esc and Ctrl-C go back a step in menus; Tab completes; Ctrl-D on an empty line quits", async () => {
   using dir = tempDir();
@@ -306,32 +410,40 @@ Deno.test("Esc and Ctrl-C go back a step in menus; Tab completes; Ctrl-D on an e
   await screen.waitFor("[exit 0]");
 });
 
-Deno.test("over the rate limit, messages wait their turn; a refused /join stays in the input line", async () => {
-  using dir = tempDir();
-  const db = `${dir.path}/chat.db`;
-  await registerByScript(db, "alice");
-  const store = openStore(db);
-  store.setRate("message", { burst: 2, perSecond: 2 }); // the third waits half a second
-  store.setRate("room", { burst: 1, perSecond: 0.001 }); // one room, then a long wait
-  store.close();
-  await using screen = await inRoom(db, "alice", "general");
-  await screen.waitFor(PROMPT("general"));
-  await screen.type("one");
-  await screen.press("Enter");
-  await screen.type("two");
-  await screen.press("Enter");
-  await screen.type("three");
-  await screen.press("Enter");
-  await screen.waitFor("what you send waits its turn");
-  const shown = await screen.waitFor(bubbleLine("three"));
-  assert.ok(shown.indexOf("│ two") < shown.indexOf("│ three"), "in the order typed");
-  assert.equal(await screen.cursorLine(), PROMPT("general"), "nothing merged into the input line");
+for (const { name, ignore, make } of BEDS) {
+  Deno.test({
+    name:
+      `[${name}] over the rate limit, messages wait their turn; a refused /join stays in the input line`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("alice");
+      // The third message waits half a second; one room, then a long wait.
+      await bed.limit({ burst: 2, perSecond: 2 }, { burst: 1, perSecond: 0.001 });
+      await using screen = await bed.inRoom("alice", "general");
+      await screen.waitFor(PROMPT("general"));
+      await screen.type("one");
+      await screen.press("Enter");
+      await screen.type("two");
+      await screen.press("Enter");
+      await screen.type("three");
+      await screen.press("Enter");
+      await screen.waitFor("what you send waits its turn");
+      const shown = await screen.waitFor(bubbleLine("three"));
+      assert.ok(shown.indexOf("│ two") < shown.indexOf("│ three"), "in the order typed");
+      assert.equal(
+        await screen.cursorLine(),
+        PROMPT("general"),
+        "nothing merged into the input line",
+      );
 
-  await screen.line("/join elsewhere");
-  await screen.waitFor(/You are creating rooms too fast; wait \d+ s and try again/);
-  await screen.waitFor(`${PROMPT("general")} /join elsewhere`);
-  assert.equal(await screen.cursorLine(), `${PROMPT("general")} /join elsewhere`);
-});
+      await screen.line("/join elsewhere");
+      await screen.waitFor(/You are creating rooms too fast; wait \d+ s and try again/);
+      await screen.waitFor(`${PROMPT("general")} /join elsewhere`);
+      assert.equal(await screen.cursorLine(), `${PROMPT("general")} /join elsewhere`);
+    },
+  });
+}
 
 Deno.test("SIGTERM and SIGHUP give the terminal back; a half-typed line is never sent", async (t) => {
   using dir = tempDir();

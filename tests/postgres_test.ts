@@ -7,7 +7,7 @@ import type { Message } from "../lib/model.ts";
 import { accountRole } from "../lib/postgres_schema.ts";
 import type { Follower, Session } from "../lib/store.ts";
 import { PG_ADMIN, tempPg } from "./_postgres.ts";
-import { chatPgRun, ROOT, Running } from "./_run.ts";
+import { chatPgRun, runChat, Running } from "./_run.ts";
 
 const ignore = !PG_ADMIN;
 const PG_DATA = Deno.env.get("CHATROOM_TEST_PG_DATA");
@@ -20,23 +20,8 @@ function pgCtl(): string {
 }
 
 /** Runs `deno task chat:pg ...args`, as a member on another host would. */
-async function chatPg(args: string[], env: Record<string, string>, stdin?: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", "chat:pg", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const out = await child.output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+function chatPg(args: string[], env: Record<string, string>, stdin?: string) {
+  return runChat(args, { env, stdin, task: "chat:pg" });
 }
 
 /** Collects what a follower delivers, and waits for a count. */
