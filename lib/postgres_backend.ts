@@ -152,6 +152,9 @@ function backoff(attempt: number): number {
   return Math.min(0.1 * 2 ** attempt, 1);
 }
 
+/** How long a statement waits for a lock another session holds. */
+const LOCK_TIMEOUT_MS = 3000;
+
 /** A follower's backstop poll, for a notification lost in a reconnect. */
 const BACKSTOP_MS = 5000;
 
@@ -196,7 +199,13 @@ export class PostgresBackend implements Backend {
       backoff,
       onnotice: () => {},
       onclose: () => listeners.forEach((listener) => listener()),
-      connection: { search_path: "chatroom", application_name: "chatroom" },
+      connection: {
+        search_path: "chatroom",
+        application_name: "chatroom",
+        // Another member's open transaction can hold a room's lock: wait a little, then say so.
+        lock_timeout: LOCK_TIMEOUT_MS,
+        statement_timeout: 15_000,
+      },
     });
     this.#dropped.set(sql, listeners);
     return new PostgresStore(sql, this.label);

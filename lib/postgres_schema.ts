@@ -76,7 +76,10 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
     skeleton text NOT NULL UNIQUE,
     created_by bigint NOT NULL REFERENCES chatroom.users (id),
     created_at bigint NOT NULL,
-    last_sent_at bigint
+    last_sent_at bigint,
+    -- What the server can check of the name rules (the look-alike skeleton is computed by
+    -- chatroom): the key is the name in small letters, with no space or control character.
+    CHECK (name_key = lower(name) AND name !~ '[\\s[:cntrl:]\\u0080-\\u009f]')
   );
   CREATE INDEX rooms_activity ON chatroom.rooms ((coalesce(last_sent_at, created_at)) DESC);
   CREATE SEQUENCE chatroom.message_ids;
@@ -87,7 +90,7 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
     text text NOT NULL CHECK (
       char_length(text) BETWEEN 1 AND 4000
       AND text !~ '[\\x01-\\x08\\x0b-\\x1f\\x7f]'
-      AND btrim(text, E' \\t\\n') <> ''
+      AND text ~ '[^\\s\\u00a0\\u1680\\u2000-\\u200b\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]'
     ),
     sent_at bigint NOT NULL
   );
@@ -140,6 +143,9 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   CREATE FUNCTION chatroom.before_message() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
   BEGIN
+    IF TG_RELID <> 'chatroom.messages'::regclass THEN
+      RAISE EXCEPTION 'before_message() is for chatroom.messages only';
+    END IF;
     PERFORM spend(NEW.user_id, 'message');
     PERFORM 1 FROM rooms WHERE id = NEW.room_id FOR UPDATE;
     NEW.id := nextval('message_ids');
@@ -154,6 +160,9 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   CREATE FUNCTION chatroom.before_room() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
   BEGIN
+    IF TG_RELID <> 'chatroom.rooms'::regclass THEN
+      RAISE EXCEPTION 'before_room() is for chatroom.rooms only';
+    END IF;
     PERFORM spend(NEW.created_by, 'room');
     NEW.created_at := now_ms();
     NEW.last_sent_at := NULL;
@@ -168,9 +177,8 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   ) RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
   DECLARE made bigint;
   BEGIN
-    EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', account, verifier, ${
-    literal(group)
-  });
+    EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L CONNECTION LIMIT 20 IN ROLE %I',
+      account, verifier, ${literal(group)});
     INSERT INTO users (name, name_key, skeleton, role, created_at)
       VALUES (shown, key, look, account, now_ms()) RETURNING id INTO made;
     RETURN made;
@@ -178,6 +186,9 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   -- Functions run by anyone by default: these only through the triggers and the owner.
   REVOKE ALL ON FUNCTION chatroom.create_account(name, text, text, text, text) FROM PUBLIC;
   REVOKE ALL ON FUNCTION chatroom.spend(bigint, text) FROM PUBLIC;
+  -- A trigger fires without EXECUTE; with it, anyone could hang a definer function on a
+  -- table of their own and run it, as the owner, on rows they choose.
+  REVOKE ALL ON FUNCTION chatroom.before_message(), chatroom.before_room() FROM PUBLIC;
 
   DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${literal(group)}) THEN

@@ -101,6 +101,11 @@ export function describeServerError(err: unknown, where: string): ChatError | un
       );
   }
   if (code === "42501") return new ChatError(`The server refused it: ${message}`);
+  if (code === "55P03" || code === "57014") {
+    return new ChatError(
+      `The server did not answer in time: another session holds what this needs locked (${message}); nothing was sent`,
+    );
+  }
   if (code === "23514") return new ChatError(`The server refused the text: ${message}`);
   if (code === "3F000" || code === "42P01") {
     return new ChatError(

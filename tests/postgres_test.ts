@@ -107,6 +107,32 @@ Deno.test({
         /check constraint/,
       );
       await refused(() => bob`CREATE TABLE chatroom.planted (x int)`, /permission denied/);
+      // A definer trigger function on a table of his own would run as the owner, on his rows.
+      await bob`CREATE TEMP TABLE fake (id bigint, room_id bigint, user_id bigint, text text, sent_at bigint)`;
+      await refused(
+        () =>
+          bob`CREATE TRIGGER steal BEFORE INSERT ON fake FOR EACH ROW EXECUTE FUNCTION chatroom.before_message()`,
+        /permission denied for function chatroom.before_message/,
+      );
+      await refused(
+        () =>
+          bob`CREATE TRIGGER steal BEFORE INSERT ON fake FOR EACH ROW EXECUTE FUNCTION chatroom.before_room()`,
+        /permission denied for function chatroom.before_room/,
+      );
+      // Rooms whose key is not their name, or whose name has a space, are not rooms.
+      for (const [name, key] of [["General", "zz1"], ["general ", "general "], ["decoy", "ops"]]) {
+        await refused(
+          () =>
+            bob`INSERT INTO chatroom.rooms (name, name_key, skeleton, created_by)
+            VALUES (${name}, ${key}, ${key + "-skeleton"}, chatroom.me())`,
+          /check constraint/,
+        );
+      }
+      await refused(
+        () =>
+          bob`INSERT INTO chatroom.messages (room_id, user_id, text) VALUES (${room.id}, chatroom.me(), ${"\u3000\ufeff\u00a0"})`,
+        /check constraint/,
+      );
       // What he may do: post as himself, with the server's clock and numbering.
       const [own] = await bob`INSERT INTO chatroom.messages (id, room_id, user_id, text)
         VALUES (1, ${room.id}, chatroom.me(), 'his own') RETURNING id`.catch(() => [undefined]);
@@ -119,6 +145,36 @@ Deno.test({
       .owner`SELECT array_agg(m.text || ' by ' || u.name ORDER BY m.id) AS texts
       FROM chatroom.messages m JOIN chatroom.users u ON u.id = m.user_id`;
     assert.deepEqual(texts, ["alice's own by alice", "his own by bob"]);
+  },
+});
+
+Deno.test({
+  name:
+    "another member's open transaction holding a room's lock delays a send by seconds, not for ever",
+  ignore,
+  async fn() {
+    await using pg = await tempPg();
+    await pg.backend.register("alice", "alice-password");
+    await pg.backend.register("bob", "bob-password");
+    const alice = await pg.backend.logIn("alice", "alice-password");
+    const bob = await pg.backend.logIn("bob", "bob-password");
+    try {
+      const room = await alice.store.createRoom("general", alice.user.id);
+      const held = (bob.store as unknown as { sql: postgres.Sql }).sql.reserve();
+      const connection = await held;
+      await connection`BEGIN`;
+      await connection`INSERT INTO messages (room_id, user_id, text) VALUES (${room.id}, chatroom.me(), 'held')`;
+      await assert.rejects(
+        Promise.resolve(alice.store.addMessage(room.id, alice.user.id, "mine")),
+        /The server did not answer in time: another session holds what this needs locked/,
+      );
+      await connection`ROLLBACK`;
+      connection.release();
+      await alice.store.addMessage(room.id, alice.user.id, "mine, once it is let go");
+    } finally {
+      await pg.backend.logOut(alice);
+      await pg.backend.logOut(bob);
+    }
   },
 });
 
