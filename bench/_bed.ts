@@ -30,8 +30,11 @@ export interface Bed {
   env: Record<string, string>;
   /** The program's `deno run ...` line. */
   chat: string[];
-  /** `bench/receiver.ts`'s database argument, its `deno run` line and environment. */
-  receiver: { db: string; command: string[]; env: Record<string, string> };
+  /**
+   * `bench/receiver.ts`'s database argument, its `deno run` line, and the
+   * environment of receiver `i` (each its own account, as people are).
+   */
+  receiver: { db: string; command: string[]; env(i: number): Promise<Record<string, string>> };
   /** Puts `count` messages from `userId` into `room`, around the program. */
   seed(room: Room, userId: number, count: number): Promise<void>;
   close(): Promise<void>;
@@ -66,7 +69,7 @@ export function sqliteBed(dir: string): Bed {
         "--allow-env",
         "--allow-sys=uid",
       ],
-      env: {},
+      env: () => Promise.resolve({}),
     },
     seed(room, userId, count) {
       const raw = new DatabaseSync(db);
@@ -135,7 +138,10 @@ export async function postgresBed(ownerUrl: string): Promise<Bed> {
     receiver: {
       db: url,
       command: [Deno.execPath(), "run", `--allow-net=${address}`, "--allow-env", "--allow-read"],
-      env: { CHATROOM_USER: "receiver", CHATROOM_PASSWORD: PASSWORD },
+      async env(i) {
+        await bed.user(`receiver${i}`);
+        return { CHATROOM_USER: `receiver${i}`, CHATROOM_PASSWORD: PASSWORD };
+      },
     },
     async seed(room, userId, count) {
       // As the owner, through the same trigger as every message: numbered under the room's lock.
@@ -159,6 +165,5 @@ export async function postgresBed(ownerUrl: string): Promise<Bed> {
       await server.end();
     },
   };
-  await bed.user("receiver");
   return bed;
 }

@@ -117,18 +117,22 @@ async function latencyRun(
   const store = await bed.as("sender");
   const room = await store.createRoom(`lat${receivers}${baseline ? "b" : ""}`, sender.id);
   const { receiver } = bed;
-  const procs = Array.from({ length: receivers }, () =>
-    new Running(
-      [
-        `${ROOT}/bench/receiver.ts`,
-        receiver.db,
-        String(room.id),
-        "0",
-        ...(baseline ? ["--baseline"] : []),
-      ],
-      receiver.env,
-      { withStdin: true, command: receiver.command },
-    ));
+  const procs: Running[] = [];
+  for (let i = 0; i < receivers; i++) {
+    procs.push(
+      new Running(
+        [
+          `${ROOT}/bench/receiver.ts`,
+          receiver.db,
+          String(room.id),
+          "0",
+          ...(baseline ? ["--baseline"] : []),
+        ],
+        await receiver.env(i),
+        { withStdin: true, command: receiver.command },
+      ),
+    );
+  }
   try {
     for (const proc of procs) {
       const line = await proc.nextLine(60_000);

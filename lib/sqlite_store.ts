@@ -1,4 +1,5 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { dirname } from "node:path";
 import {
   closeSync,
   constants,
@@ -6,6 +7,8 @@ import {
   fstatSync,
   lstatSync,
   openSync,
+  readSync,
+  realpathSync,
   type Stats,
   statSync,
 } from "node:fs";
@@ -124,6 +127,111 @@ function diagnose(path: string, { exists = true } = {}): ChatError | undefined {
   return undefined;
 }
 
+/**
+ * Refuses to open the database unless SQLite's journal path holds the empty
+ * placeholder that only the database's owner (or this account) can write: a
+ * journal SQLite finds when it opens the file is played back, and the file it
+ * names as its super-journal deleted. With the sticky bit on the folder, the
+ * placeholder cannot be removed or replaced by anyone else.
+ */
+function checkJournalPath(path: string, dbOwner: number): ChatError | undefined {
+  const journal = `${path}-journal`;
+  const stat = lstatOrUndefined(journal);
+  if (!stat) {
+    return new ChatError(
+      `${journal} is missing: the database's owner makes it (an empty file only they can write) by running chatroom once; until then chatroom does not open the database`,
+    );
+  }
+  const me = ownUid();
+  if (stat.uid !== dbOwner && stat.uid !== me) {
+    return new ChatError(
+      `${journal} belongs to another account (uid ${stat.uid}), not the database's owner, so SQLite would read whatever they write into it; the folder's owner (or root) should remove it`,
+    );
+  }
+  if (stat.mode & 0o022) {
+    return new ChatError(
+      `${journal} can be written by others (mode ${
+        (stat.mode & 0o777).toString(8)
+      }), so SQLite would read whatever they write into it; its owner should run: chmod 600 ${journal}`,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a database whose folder others may write without the sticky bit:
+ * anyone there could put a journal in place of the placeholder, and make
+ * chatroom delete files of yours through SQLite. A group-writable folder is
+ * shared unless its group is its owner's own (a "user private group").
+ */
+function checkFolder(path: string): ChatError | undefined {
+  const folder = dirname(realPathOr(path));
+  let stat: Stats;
+  try {
+    stat = statSync(folder);
+  } catch {
+    return undefined; // SQLite says what is wrong with it
+  }
+  const shared = (stat.mode & 0o002) !== 0 ||
+    ((stat.mode & 0o020) !== 0 && stat.gid !== primaryGroup(stat.uid));
+  if (!shared || stat.mode & 0o1000) return undefined;
+  return new ChatError(
+    `${folder} can be written by other accounts but has no sticky bit, so any of them could make chatroom delete files of yours through SQLite's journal; its owner should run: chmod +t ${folder}`,
+  );
+}
+
+function realPathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** The primary group of Unix account `uid`, read from /etc/passwd (undefined when not found). */
+function primaryGroup(uid: number): number | undefined {
+  try {
+    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n").slice(0, 100_000)) {
+      const fields = line.split(":");
+      if (fields[2] === String(uid)) return Number(fields[3]);
+    }
+  } catch {
+    // no such file (not Linux): a group-writable folder counts as shared
+  }
+  return undefined;
+}
+
+/**
+ * Whether bytes 18 and 19 of the database's header say WAL mode, read through
+ * a descriptor of ours before SQLite reads the file. chatroom keeps every file
+ * it makes in WAL mode and never switches an existing one: the switch from a
+ * rollback journal removes the journal placeholder.
+ */
+function headerSaysWal(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const header = new Uint8Array(20);
+    // Not an SQLite file at all: SQLite says so.
+    if (readSync(fd, header, 0, 20, 0) < 20) return true;
+    if (new TextDecoder().decode(header.subarray(0, 16)) !== "SQLite format 3\0") return true;
+    return header[18] === 2 && header[19] === 2;
+  } catch {
+    return true; // unreadable: SQLite says why
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** What switches a file back to WAL mode, for the user to run in sqlite3. */
+const TO_WAL = "PRAGMA journal_mode=WAL";
+
+function notInWal(path: string): ChatError {
+  return new ChatError(
+    `${path} is an SQLite database not in WAL mode: not one chatroom made, or one switched by hand. chatroom will not switch it itself; if it is yours, with every chatroom closed, run: sqlite3 ${path} "${TO_WAL}"`,
+  );
+}
+
 /** The files SQLite keeps beside a database. */
 const SQLITE_SUFFIXES = ["-journal", "-wal", "-shm"];
 
@@ -165,8 +273,10 @@ function fileIdentity(path: string): string | undefined {
  * and refuses a path that is not a usable database file, or beside which
  * something other than SQLite's own files stands.
  */
-function prepareFile(path: string, create: boolean): void {
-  if (path === ":memory:") return;
+function prepareFile(path: string, create: boolean): boolean {
+  if (path === ":memory:") return false;
+  const folder = checkFolder(path);
+  if (folder) throw folder;
   const link = lstatOrUndefined(path);
   const me = ownUid();
   if (link?.isSymbolicLink() && (me === undefined || link.uid !== me)) {
@@ -202,7 +312,7 @@ function prepareFile(path: string, create: boolean): void {
     } finally {
       closeSync(fd);
     }
-    return;
+    return true;
   }
   if (stat.isDirectory()) throw new ChatError(`${path} is a directory, not a database file`);
   if (!stat.isFile()) throw new ChatError(`${path} is not a regular file`);
@@ -215,6 +325,8 @@ function prepareFile(path: string, create: boolean): void {
   }
   const planted = diagnose(path);
   if (planted) throw planted;
+  if (!headerSaysWal(path)) throw notInWal(path);
+  return false;
 }
 
 /**
@@ -787,8 +899,26 @@ function toMessage(row: Row): Message {
  * ```
  */
 export function openSqliteStore(path: string, options: StoreOptions = {}): SqliteStore {
-  prepareFile(path, options.create ?? true);
-  const identity = path === ":memory:" ? undefined : openedIdentity(path);
+  const created = prepareFile(path, options.create ?? true);
+  try {
+    return connect(path, options, created);
+  } catch (err) {
+    // A file this call made and could not set up is not left behind as an empty "database".
+    if (created && statSync(path).size === 0) Deno.removeSync(path);
+    throw err;
+  }
+}
+
+function connect(path: string, options: StoreOptions, created: boolean): SqliteStore {
+  const memory = path === ":memory:";
+  const identity = memory ? undefined : openedIdentity(path);
+  if (!memory) {
+    // The owner holds the journal's path before anyone opens the file; the others find it held.
+    const owner = statSync(path).uid;
+    if (owner === ownUid()) holdJournalPath(path);
+    const journal = checkJournalPath(path, owner);
+    if (journal) throw journal;
+  }
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
@@ -797,15 +927,17 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): Sqlit
   }
   // SQLite follows a link at the path: one swapped in since we looked is refused here, and
   // what stands where it keeps its files is looked at once more, right before its first read.
-  const replaced = () => path !== ":memory:" && fileIdentity(path) !== identity;
-  const planted = path === ":memory:" ? undefined : diagnose(path);
+  const replaced = () => !memory && fileIdentity(path) !== identity;
+  const planted = memory ? undefined : diagnose(path);
   if (replaced() || planted) {
     db.close();
     throw planted ?? new ChatError(`${path} was replaced while chatroom opened it; try again`);
   }
   try {
     checkSchema(path, db);
-    db.exec("PRAGMA journal_mode = WAL");
+    if (created || memory) db.exec("PRAGMA journal_mode = WAL");
+    // Switched out of WAL mode between our look at the header and SQLite's: not ours to use.
+    else if (db.prepare("PRAGMA journal_mode").get()?.journal_mode !== "wal") throw notInWal(path);
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db);
@@ -818,8 +950,8 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): Sqlit
     db.close();
     throw new ChatError(`${path} was replaced while chatroom opened it; try again`);
   }
-  // After the switch to WAL mode, which removes a journal file it finds.
-  if (path !== ":memory:" && statSync(path).uid === ownUid()) holdJournalPath(path);
+  // A new file's switch to WAL mode removes a journal file it finds: hold the path again.
+  if (created) holdJournalPath(path);
   return new SqliteStore(path, db, options.now ?? Date.now, identity);
 }
 

@@ -75,11 +75,11 @@ interface Bed extends AsyncDisposable {
   limit(message: Rate, room: Rate): Promise<void>;
 }
 
-async function sqliteBed(): Promise<Bed> {
+function sqliteBed(): Promise<Bed> {
   const dir = tempDir();
   const db = `${dir.path}/chat.db`;
   const env = (name: string) => ({ CHATROOM_DB: db, CHATROOM_PASSWORD: `${name}-password` });
-  return {
+  return Promise.resolve({
     register: (name) => registerByScript(db, name),
     inRoom: (name, room) => inRoom(db, name, room),
     run: (name, args) => runChat(args, { env: env(name) }),
@@ -95,7 +95,7 @@ async function sqliteBed(): Promise<Bed> {
       return Promise.resolve();
     },
     [Symbol.asyncDispose]: () => Promise.resolve(dir[Symbol.dispose]()),
-  };
+  });
 }
 
 async function postgresBed(): Promise<Bed> {

@@ -29,7 +29,7 @@ function must(command: string, args: string[]): string {
   return run.stdout;
 }
 
-/** A group with two accounts, a shared folder (2770) and a copy of Deno's cache both can use. */
+/** A group with two accounts, a shared folder (3770) and a copy of Deno's cache both can use. */
 function setUp() {
   const base = Deno.makeTempDirSync({ prefix: "chatroom-host-" });
   Deno.chmodSync(base, 0o755);
@@ -46,7 +46,7 @@ function setUp() {
   const shared = `${base}/srv`;
   Deno.mkdirSync(shared);
   must("chgrp", [GROUP, shared]);
-  Deno.chmodSync(shared, 0o2770);
+  Deno.chmodSync(shared, 0o3770); // as the README sets it up: the group's, with the sticky bit
   const denoDir = `${base}/deno-cache`;
   const cache = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
   must("cp", ["-r", cache, denoDir]);
@@ -106,7 +106,9 @@ Deno.test({
     const sent = host.chat(VICTIM, ["send", "--user", "victim", "--room", "general", "hi"], victim);
     assert.equal(sent.code, 0, sent.stderr);
     host.as(ATTACKER, `cp ${host.db} ${host.shared}/copy && chmod 666 ${host.shared}/copy`);
-    host.as(ATTACKER, `mv -f ${host.shared}/copy ${host.db}`);
+    // The sticky bit keeps the attacker from moving the copy over the victim's file.
+    const moved = sh("runuser", ["-u", ATTACKER, "--", "mv", "-f", `${host.shared}/copy`, host.db]);
+    assert.notEqual(moved.code, 0, "the sticky bit refuses the move");
     host.chat(VICTIM, ["send", "--user", "victim", "--room", "general", "again"], victim);
 
     assert.equal(modeOf(home), before.mode, "the victim's home keeps its mode");
@@ -233,10 +235,11 @@ Deno.test({
     assert.equal(own.code, 0, own.stderr);
     const before = Deno.readFileSync(notes);
     const files = listing(host.home(VICTIM));
-    host.as(ATTACKER, `mv ${host.db} ${host.shared}/old.db && ln -s ${notes} ${host.db}`);
-    const listed = host.chat(VICTIM, ["rooms"]);
+    // The sticky bit keeps the attacker from moving the victim's file; a new name is theirs.
+    host.as(ATTACKER, `ln -s ${notes} ${host.shared}/lure.db`);
+    const listed = host.chat(VICTIM, ["rooms"], { CHATROOM_DB: `${host.shared}/lure.db` });
     assert.equal(listed.code, 1);
-    assert.match(listed.stderr, /chat\.db is a link another account made/);
+    assert.match(listed.stderr, /lure\.db is a link another account made/);
     assert.deepEqual(Deno.readFileSync(notes), before, "the victim's own database is untouched");
     assert.deepEqual(listing(host.home(VICTIM)), files, "nothing made beside it");
   },
@@ -285,36 +288,42 @@ Deno.test({
     host.as(VICTIM, `chmod 660 ${host.db}`);
     const precious = `${host.home(VICTIM)}/precious.txt`;
     host.as(VICTIM, `echo precious > ${precious}`);
-    // The owner's empty journal holds the path: the attacker may neither write it...
-    assert.equal(Deno.statSync(`${host.db}-journal`).size, 0);
-    assert.notEqual(
-      sh("runuser", ["-u", ATTACKER, "--", "sh", "-c", `echo x >> ${host.db}-journal`]).code,
-      0,
-    );
-    // ...but without the sticky bit may put another in its place: one naming the victim's file.
     const journal = `${host.base}/journal`;
     Deno.writeFileSync(journal, hotJournal(precious));
     Deno.chmodSync(journal, 0o644);
-    host.as(ATTACKER, `rm -f ${host.db}-journal && cp ${journal} ${host.db}-journal`);
-    for (
-      const run of [
-        host.chat(VICTIM, ["send", "--user", "victim", "--room", "ops", "hello"], victim),
-        host.chat(VICTIM, ["rooms"]),
-      ]
-    ) {
+    const attack = (script: string) => sh("runuser", ["-u", ATTACKER, "--", "sh", "-c", script]);
+    const send = () =>
+      host.chat(VICTIM, ["send", "--user", "victim", "--room", "ops", "hello"], victim);
+
+    // The owner's empty journal holds the path: the attacker can neither write, remove nor replace it.
+    assert.equal(Deno.statSync(`${host.db}-journal`).size, 0);
+    assert.notEqual(attack(`cat ${journal} > ${host.db}-journal`).code, 0);
+    assert.notEqual(attack(`rm -f ${host.db}-journal`).code, 0);
+    assert.notEqual(
+      attack(`cp ${journal} ${host.shared}/j && mv -f ${host.shared}/j ${host.db}-journal`).code,
+      0,
+    );
+    assert.equal(send().code, 0, "the victim goes on as before");
+
+    // Had the path been free, a journal of the attacker's own is refused by its owner.
+    host.as(VICTIM, `rm ${host.db}-journal`);
+    attack(`cp ${journal} ${host.db}-journal`);
+    for (const run of [send(), host.chat(VICTIM, ["rooms"])]) {
       assert.equal(run.code, 1);
-      assert.match(run.stderr, /^chatroom: .*chat\.db-journal holds a journal, but chatroom keeps/);
+      assert.match(
+        run.stderr,
+        /^chatroom: .*chat\.db-journal (holds a journal|belongs to another account)/,
+      );
       assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
     }
     assert.equal(Deno.readTextFileSync(precious), "precious\n", "the victim's file is there");
-    // With the sticky bit, as the README advises, the owner's journal cannot be replaced.
-    host.as(VICTIM, `rm ${host.db}-journal`);
-    host.chat(VICTIM, ["rooms"]);
-    Deno.chmodSync(host.shared, 0o3770);
-    assert.notEqual(
-      sh("runuser", ["-u", ATTACKER, "--", "sh", "-c", `rm -f ${host.db}-journal`]).code,
-      0,
-      "the sticky bit keeps the attacker from removing it",
-    );
+
+    // A folder others may write without the sticky bit is refused before anything is opened.
+    Deno.removeSync(`${host.db}-journal`);
+    Deno.chmodSync(host.shared, 0o2770);
+    const open = send();
+    assert.equal(open.code, 1);
+    assert.match(open.stderr, /can be written by other accounts but has no sticky bit.*chmod \+t/);
+    assert.equal(Deno.readTextFileSync(precious), "precious\n");
   },
 });

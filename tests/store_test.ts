@@ -146,6 +146,17 @@ Deno.test("openStore() refuses unusable files with one line and leaves them unto
         db.exec("CREATE TABLE notes (body TEXT)");
         db.close();
       },
+      // Never read by SQLite in rollback mode: that read plays back a journal it finds.
+      message: "is an SQLite database not in WAL mode",
+    },
+    {
+      name: "another program's SQLite file in WAL mode",
+      make: (p) => {
+        const db = new DatabaseSync(p);
+        db.exec("PRAGMA journal_mode = WAL");
+        db.exec("CREATE TABLE notes (body TEXT)");
+        db.close();
+      },
       message: "is an SQLite database but not a chatroom one",
     },
     {
@@ -257,6 +268,7 @@ Deno.test("openStore() migrates a version 1 database in place", () => {
   using dir = tempDir();
   const path = `${dir.path}/old.db`;
   const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL"); // as every chatroom made its files
   db.exec(MIGRATIONS[0] as string);
   db.exec("PRAGMA user_version = 1");
   db.prepare(

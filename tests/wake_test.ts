@@ -250,3 +250,48 @@ Deno.test("Follower keeps the wake-file notice until the chat view listens", asy
     store.close();
   }
 });
+
+Deno.test("openStore() never lets SQLite read a file switched out of WAL mode: its switch back removes the journal's placeholder", () => {
+  using dir = tempDir();
+  const path = `${dir.path}/chat.db`;
+  openStore(path).close();
+  const bytes = Deno.readFileSync(path);
+  bytes.set([1, 1], 18); // what PRAGMA journal_mode=DELETE leaves in the header
+  Deno.writeFileSync(path, bytes);
+  assert.throws(() => openStore(path), /chat\.db is an SQLite database not in WAL mode/);
+  assert.equal(Deno.statSync(`${path}-journal`).size, 0, "the placeholder is still there");
+  assert.deepEqual(Deno.readFileSync(path), bytes, "the file is as it was");
+});
+
+Deno.test("openStore() refuses a journal placeholder others could write", () => {
+  using dir = tempDir();
+  const path = `${dir.path}/chat.db`;
+  openStore(path).close();
+  Deno.chmodSync(`${path}-journal`, 0o660); // e.g. chmod 660 chatroom.db*
+  assert.throws(() => openStore(path), /chat\.db-journal can be written by others \(mode 660\)/);
+  Deno.chmodSync(`${path}-journal`, 0o600);
+  openStore(path).close();
+});
+
+Deno.test({
+  name: "openStore() by another account than the owner waits for the owner's placeholder",
+  ignore: Deno.uid() !== 0,
+  fn() {
+    using dir = tempDir();
+    const path = `${dir.path}/chat.db`;
+    openStore(path).close();
+    Deno.removeSync(`${path}-journal`);
+    Deno.chownSync(path, 65534, 65534); // the owner is now someone else: nobody
+    assert.throws(
+      () => openStore(path),
+      /chat\.db-journal is missing: the database's owner makes it/,
+    );
+    Deno.writeFileSync(`${path}-journal`, new Uint8Array());
+    Deno.chmodSync(`${path}-journal`, 0o600);
+    Deno.chownSync(`${path}-journal`, 12345, 12345); // neither the owner nor us
+    assert.throws(
+      () => openStore(path),
+      /chat\.db-journal belongs to another account \(uid 12345\)/,
+    );
+  },
+});
