@@ -14,12 +14,8 @@ import {
   PG_MIGRATIONS,
   PG_SCHEMA_VERSION,
 } from "./postgres_schema.ts";
-import {
-  describeServerError,
-  isConnectionError,
-  pgNumber,
-  PostgresStore,
-} from "./postgres_store.ts";
+import { describeServerError, isConnectionError, PostgresStore } from "./postgres_store.ts";
+import { safeNumber } from "./rows.ts";
 import type { Backend, Follower, FollowerHandlers, Session, Store } from "./store.ts";
 
 /** Where a URL points, and as whom. */
@@ -229,7 +225,7 @@ export class PostgresBackend implements Backend {
         await tx`SELECT pg_advisory_xact_lock(${0x63686174})`; // "chat"
         const [exists] = await tx`SELECT 1 FROM pg_namespace WHERE nspname = 'chatroom'`;
         const from = exists
-          ? pgNumber((await tx`SELECT version FROM chatroom.schema_version`)[0]?.version)
+          ? safeNumber((await tx`SELECT version FROM chatroom.schema_version`)[0]?.version)
           : 0;
         if (from > PG_SCHEMA_VERSION) {
           throw new ChatError(
@@ -261,7 +257,7 @@ export class PostgresBackend implements Backend {
   async #version(store: PostgresStore): Promise<void> {
     let version: number;
     try {
-      version = pgNumber(
+      version = safeNumber(
         (await store.sql`SELECT version FROM chatroom.schema_version`)[0]?.version,
       );
     } catch (err) {
@@ -296,7 +292,7 @@ export class PostgresBackend implements Backend {
       const [row] = await sql`SELECT chatroom.create_account(
         ${await this.#role(name)}, ${await scramVerifier(password)}, ${name}, ${nameKey(name)},
         ${nameSkeleton(name)}) AS id`;
-      return { id: pgNumber(row.id), name };
+      return { id: safeNumber(row.id), name };
     } catch (err) {
       if ((err as { code?: string })?.code === "42501") {
         throw new ChatError(
@@ -330,7 +326,7 @@ export class PostgresBackend implements Backend {
       const [row] = await store.sql`SELECT id, substr(name, 1, 64) AS name FROM users
         WHERE id = chatroom.me()`;
       if (!row) throw new ChatError(`There is no account named "${name}"`);
-      return { user: { id: pgNumber(row.id), name: String(row.name) }, store };
+      return { user: { id: safeNumber(row.id), name: String(row.name) }, store };
     } catch (err) {
       await store.close().catch(() => {});
       if (err instanceof ChatError && /refused the password/.test(err.message)) {

@@ -20,35 +20,8 @@ import {
   normalizeName,
   shownName,
 } from "./names.ts";
+import { safeNumber, toMessage, toRoom } from "./rows.ts";
 import type { Store } from "./store.ts";
-
-type Row = Record<string, unknown>;
-
-/** A number the server sent (bigint columns arrive as text); anything unsafe becomes `fallback`. */
-export function pgNumber(value: unknown, fallback = 0): number {
-  const number = typeof value === "string" ? Number(value) : value;
-  return typeof number === "number" && Number.isSafeInteger(number) ? number : fallback;
-}
-
-function toRoom(row: Row): Room {
-  return {
-    id: pgNumber(row.id),
-    name: shownName(String(row.name)),
-    lastActivity: row.last == null ? null : pgNumber(row.last),
-  };
-}
-
-function toMessage(row: Row): Message {
-  return {
-    id: pgNumber(row.id),
-    roomId: pgNumber(row.room_id),
-    userId: pgNumber(row.user_id),
-    userName: shownName(String(row.user_name)),
-    text: String(row.text),
-    more: pgNumber(row.more),
-    sentAt: pgNumber(row.sent_at),
-  };
-}
 
 /** A LIKE pattern for names that hold `search` (all names without one); % and _ are plain. */
 function likePattern(search: string | undefined): string {
@@ -89,7 +62,7 @@ export function describeServerError(err: unknown, where: string): ChatError | un
   }
   const { code, detail, hint, message } = (err ?? {}) as ServerError;
   if (code === "P0001" && hint?.startsWith("chatroom:")) {
-    const waitMs = pgNumber(detail, 1000);
+    const waitMs = safeNumber(detail, 1000);
     return hint === "chatroom:message"
       ? new WaitError(
         `You are sending too fast; wait ${Math.ceil(waitMs / 100) / 10} s. Nothing was sent`,
@@ -221,7 +194,7 @@ export class PostgresStore implements Store {
     const [row] = await this.#ask(() =>
       this.sql`SELECT count(*) AS n FROM rooms WHERE name_key LIKE ${likePattern(search)}`
     );
-    return pgNumber(row?.n);
+    return safeNumber(row?.n);
   }
 
   async namesStartingWith(kind: "user" | "room", prefix: string, limit = 20): Promise<string[]> {
@@ -241,7 +214,7 @@ export class PostgresStore implements Store {
       FROM rooms r ORDER BY r.last_sent_at IS NULL, r.last_sent_at DESC, r.name_key`.cursor(500);
     try {
       for await (const batch of rows) {
-        for (const row of batch) yield { ...toRoom(row), messages: pgNumber(row.messages) };
+        for (const row of batch) yield { ...toRoom(row), messages: safeNumber(row.messages) };
       }
     } catch (err) {
       throw describeServerError(err, this.path) ?? err;
@@ -254,7 +227,7 @@ export class PostgresStore implements Store {
       this.sql`INSERT INTO messages (room_id, user_id, text)
         VALUES (${roomId}, ${userId}, ${text}) RETURNING id`
     );
-    return pgNumber(row.id);
+    return safeNumber(row.id);
   }
 
   async recentMessages(roomId: number, limit = HISTORY_ON_JOIN): Promise<Message[]> {
@@ -286,7 +259,7 @@ export class PostgresStore implements Store {
     const [row] = await this.#ask(() =>
       this.sql`SELECT max(id) AS id FROM messages WHERE room_id = ${roomId}`
     );
-    return pgNumber(row?.id);
+    return safeNumber(row?.id);
   }
 
   async changed(): Promise<boolean> {

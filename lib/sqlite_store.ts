@@ -33,6 +33,7 @@ import {
   shownName,
 } from "./names.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
+import { safeNumber, toMessage, toRoom } from "./rows.ts";
 import type { Store } from "./store.ts";
 import { notPlainFile, WakeSignal } from "./wake.ts";
 
@@ -822,8 +823,6 @@ export class SqliteStore implements Store {
   }
 }
 
-type Row = Record<string, unknown>;
-
 /** A LIKE pattern for names that hold `search` (all names without one); % and _ are plain. */
 function likePattern(search: string | undefined): string {
   if (search === undefined) return "%";
@@ -844,48 +843,6 @@ const ROOM_COLUMNS = `id, substr(name, 1, 64) AS name,
 const MESSAGE_COLUMNS = `m.id, m.room_id, m.user_id, substr(u.name, 1, 64) AS user_name,
   substr(m.text, 1, ${SHOWN_TEXT_LIMIT}) AS text,
   max(0, length(m.text) - ${SHOWN_TEXT_LIMIT}) AS more, m.sent_at`;
-
-/**
- * A number read from the file: anything else (text, NaN, an integer past
- * JavaScript's safe range, read as a BigInt) becomes `fallback`.
- */
-function safeNumber(value: unknown, fallback = 0): number {
-  if (typeof value === "bigint") {
-    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
-      ? Number(value)
-      : fallback;
-  }
-  return typeof value === "number" && Number.isFinite(value) ? value : fallback;
-}
-
-/** Most milliseconds from the epoch a Date can hold. */
-const MAX_TIME = 8.64e15;
-
-/** A time read from the file; one no clock can show becomes the epoch. */
-function safeTime(value: unknown): number {
-  const time = safeNumber(value);
-  return Math.abs(time) <= MAX_TIME ? time : 0;
-}
-
-function toRoom(row: Row): Room {
-  return {
-    id: safeNumber(row.id),
-    name: shownName(String(row.name)),
-    lastActivity: row.last == null ? null : safeTime(row.last),
-  };
-}
-
-function toMessage(row: Row): Message {
-  return {
-    id: safeNumber(row.id),
-    roomId: safeNumber(row.room_id),
-    userId: safeNumber(row.user_id),
-    userName: shownName(String(row.user_name)),
-    text: String(row.text),
-    more: safeNumber(row.more),
-    sentAt: safeTime(row.sent_at),
-  };
-}
 
 /**
  * Opens (creating if needed) a chat database and brings its schema up to date.

@@ -1,0 +1,64 @@
+// Rows as either backend returns them, read into the model. Everything in a
+// row may have been written by hand (with sqlite3 or psql): numbers and times
+// are checked, names are shown inert when they break the rules.
+import type { Message, Room } from "./model.ts";
+import { shownName } from "./names.ts";
+
+/** A row of named columns. */
+export type Row = Record<string, unknown>;
+
+/**
+ * A number read from a database: SQLite's integers come as BigInt,
+ * PostgreSQL's bigint columns as decimal text. Anything else (other text, NaN,
+ * a number past JavaScript's safe range) becomes `fallback`.
+ *
+ * @example
+ * ```ts
+ * safeNumber(7n); // 7
+ * safeNumber("12"); // 12
+ * safeNumber(2n ** 60n, -1); // -1
+ * ```
+ */
+export function safeNumber(value: unknown, fallback = 0): number {
+  if (typeof value === "bigint") {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : fallback;
+  }
+  const number = typeof value === "string" && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+  return typeof number === "number" && Number.isFinite(number) &&
+      Math.abs(number) <= Number.MAX_SAFE_INTEGER
+    ? number
+    : fallback;
+}
+
+/** Most milliseconds from the epoch a Date can hold. */
+const MAX_TIME = 8.64e15;
+
+/** A time read from a database; one no clock can show becomes the epoch. */
+export function safeTime(value: unknown): number {
+  const time = safeNumber(value);
+  return Math.abs(time) <= MAX_TIME ? time : 0;
+}
+
+/** A room from a row of `id`, `name` and `last` (its last message's time, or null). */
+export function toRoom(row: Row): Room {
+  return {
+    id: safeNumber(row.id),
+    name: shownName(String(row.name)),
+    lastActivity: row.last == null ? null : safeTime(row.last),
+  };
+}
+
+/** A message from a row of `id`, `room_id`, `user_id`, `user_name`, `text`, `more`, `sent_at`. */
+export function toMessage(row: Row): Message {
+  return {
+    id: safeNumber(row.id),
+    roomId: safeNumber(row.room_id),
+    userId: safeNumber(row.user_id),
+    userName: shownName(String(row.user_name)),
+    text: String(row.text),
+    more: safeNumber(row.more),
+    sentAt: safeTime(row.sent_at),
+  };
+}
