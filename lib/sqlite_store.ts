@@ -861,7 +861,13 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): Sqlit
     return connect(path, options, created);
   } catch (err) {
     // A file this call made and could not set up is not left behind as an empty "database".
-    if (created && statSync(path).size === 0) Deno.removeSync(path);
+    if (created) {
+      try {
+        if (lstatSync(path).size === 0) Deno.removeSync(path);
+      } catch {
+        // gone already
+      }
+    }
     throw err;
   }
 }
