@@ -70,7 +70,8 @@ Options:
   -V, --version      Show the version
 
 Environment:
-  CHATROOM_DB        Database file when --db is not given
+  CHATROOM_DB        Database file or postgres:// URL when --db is not given
+  CHATROOM_PG_ADDR   HOST:PORT of the PostgreSQL server: the one address deno task chat:pg may reach
   CHATROOM_PASSWORD  Password for --user, so no prompt is shown (read once, then removed)
   NO_COLOR           Any value turns colours off
 
