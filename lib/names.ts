@@ -76,6 +76,20 @@ export function nameKey(name: string): string {
   return mapWidth(name).normalize("NFC").toLowerCase().normalize("NFC");
 }
 
+/**
+ * A LIKE pattern (backslash escapes) for name keys that hold `search`, or for
+ * every name without one; `%` and `_` in the search are plain characters.
+ *
+ * @example
+ * ```ts
+ * nameLikePattern("Ops_1"); // "%ops\\_1%"
+ * ```
+ */
+export function nameLikePattern(search: string | undefined): string {
+  if (search === undefined) return "%";
+  return `%${nameKey(search.trim()).replace(/[\\%_]/g, "\\$&")}%`;
+}
+
 const PROTOTYPES = new Map(Object.entries(confusables as Record<string, string>));
 
 /**

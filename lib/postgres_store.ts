@@ -16,18 +16,13 @@ import {
   checkNewName,
   nameKey,
   type NameKind,
+  nameLikePattern,
   nameSkeleton,
   normalizeName,
   shownName,
 } from "./names.ts";
 import { safeNumber, toMessage, toRoom } from "./rows.ts";
 import type { Store } from "./store.ts";
-
-/** A LIKE pattern for names that hold `search` (all names without one); % and _ are plain. */
-function likePattern(search: string | undefined): string {
-  if (search === undefined) return "%";
-  return `%${nameKey(search.trim()).replace(/[\\%_]/g, "\\$&")}%`;
-}
 
 /** What postgres.js throws for an error the server sent. */
 interface ServerError {
@@ -183,7 +178,7 @@ export class PostgresStore implements Store {
   async listRooms(options: { limit?: number; search?: string } = {}): Promise<Room[]> {
     const rows = await this.#ask(() =>
       this.sql`SELECT id, substr(name, 1, 64) AS name, last_sent_at AS last FROM rooms
-        WHERE name_key LIKE ${likePattern(options.search)}
+        WHERE name_key LIKE ${nameLikePattern(options.search)}
         ORDER BY coalesce(last_sent_at, created_at) DESC, last_sent_at IS NULL, name_key
         LIMIT ${options.limit ?? ROOM_LIST_LIMIT}`
     );
@@ -192,7 +187,7 @@ export class PostgresStore implements Store {
 
   async countRooms(search?: string): Promise<number> {
     const [row] = await this.#ask(() =>
-      this.sql`SELECT count(*) AS n FROM rooms WHERE name_key LIKE ${likePattern(search)}`
+      this.sql`SELECT count(*) AS n FROM rooms WHERE name_key LIKE ${nameLikePattern(search)}`
     );
     return safeNumber(row?.n);
   }

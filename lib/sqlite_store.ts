@@ -28,6 +28,7 @@ import {
   checkNewName,
   nameKey,
   type NameKind,
+  nameLikePattern,
   nameSkeleton,
   normalizeName,
   shownName,
@@ -674,7 +675,7 @@ export class SqliteStore implements Store {
       return this.#sql(
         `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key LIKE ? ESCAPE '\\'
          ORDER BY coalesce(last, created_at) DESC, last IS NULL, name_key LIMIT ?`,
-      ).all(likePattern(options.search), options.limit ?? ROOM_LIST_LIMIT).map(toRoom);
+      ).all(nameLikePattern(options.search), options.limit ?? ROOM_LIST_LIMIT).map(toRoom);
     });
   }
 
@@ -699,7 +700,7 @@ export class SqliteStore implements Store {
     return this.#read(() => {
       return Number(
         this.#sql("SELECT count(*) AS n FROM rooms WHERE name_key LIKE ? ESCAPE '\\'")
-          .get(likePattern(search))?.n,
+          .get(nameLikePattern(search))?.n,
       );
     });
   }
@@ -821,12 +822,6 @@ export class SqliteStore implements Store {
     this.#statements.clear();
     if (this.#db.isOpen) this.#db.close();
   }
-}
-
-/** A LIKE pattern for names that hold `search` (all names without one); % and _ are plain. */
-function likePattern(search: string | undefined): string {
-  if (search === undefined) return "%";
-  return `%${nameKey(search.trim()).replace(/[\\%_]/g, "\\$&")}%`;
 }
 
 /** Highest message id read: past it, ids are not exact as JavaScript numbers. */
