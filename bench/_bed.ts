@@ -2,13 +2,11 @@
 // of its own on a PostgreSQL server (`deno task bench --db postgres://...`,
 // the server's owner URL). Every figure is measured the same way on both.
 import { DatabaseSync } from "node:sqlite";
-import postgres from "postgres";
 import { register } from "../lib/accounts.ts";
 import type { Room, User } from "../lib/model.ts";
-import { parsePgUrl, PostgresBackend } from "../lib/postgres_backend.ts";
-import { groupRole } from "../lib/postgres_schema.ts";
 import { openSqliteStore } from "../lib/sqlite_store.ts";
 import type { Session, Store } from "../lib/store.ts";
+import { tempPg } from "../tests/_postgres.ts";
 import { CHAT_RUN, chatPgRun } from "../tests/_run.ts";
 
 /** Every bench account's password. */
@@ -99,24 +97,9 @@ export function sqliteBed(dir: string): Bed {
 
 /** A new database on the PostgreSQL server whose owner URL is `ownerUrl`, dropped on close. */
 export async function postgresBed(ownerUrl: string): Promise<Bed> {
-  const owner = parsePgUrl(ownerUrl, Deno.env.toObject());
-  const database = `chatroom_bench_${Deno.pid}`;
-  const credentials = {
-    host: owner.host,
-    port: owner.port,
-    username: owner.user,
-    password: owner.password,
-  };
-  const server = postgres({ ...credentials, database: owner.database, onnotice: () => {} });
-  await server.unsafe(`CREATE DATABASE ${database}`);
-  const backend = new PostgresBackend({ ...owner, database });
-  await backend.setup();
-  const sql = postgres({ ...credentials, database, onnotice: () => {} });
-  await sql`INSERT INTO chatroom.settings VALUES ('message_burst', 1e9), ('messages_per_second', 1e9),
-    ('room_burst', 1e9), ('rooms_per_second', 1e9)`;
+  const pg = await tempPg(ownerUrl, "chatroom_bench");
+  const { backend, owner: sql, address, url } = pg;
   const [{ version }] = await sql`SELECT current_setting('server_version') AS version`;
-  const address = `${owner.host}:${owner.port}`;
-  const url = `postgres://${address}/${database}`;
   const users = new Map<string, User>();
   const sessions = new Map<string, Session>();
   const bed: Bed = {
@@ -159,15 +142,7 @@ export async function postgresBed(ownerUrl: string): Promise<Bed> {
     },
     async close() {
       for (const session of sessions.values()) await backend.logOut(session);
-      await backend.close();
-      await sql.end();
-      await server.unsafe(`DROP DATABASE ${database} WITH (FORCE)`);
-      const group = await groupRole(database);
-      for (
-        const { rolname } of await server`SELECT rolname FROM pg_roles
-          WHERE rolname = ${group} OR starts_with(rolname, ${group + "/"})`
-      ) await server`DROP ROLE ${server(rolname)}`;
-      await server.end();
+      await pg[Symbol.asyncDispose]();
     },
   };
   return bed;
