@@ -272,14 +272,15 @@ export class PostgresBackend implements Backend {
   }
 
   async checkNewUserName(name: string): Promise<string> {
+    const ownersJob =
+      "Accounts on PostgreSQL are made by the database's owner: ask them to run chatroom register --db URL --user NAME with their PGUSER and PGPASSWORD";
+    if (!this.target.user) throw new ChatError(ownersJob); // no role to make it with
     const admin = this.#adminStore();
     try {
       await this.#version(admin);
     } catch (err) {
       if (!(err instanceof ChatError) || !/refused the password/.test(err.message)) throw err;
-      throw new ChatError(
-        `${err.message}. Accounts on PostgreSQL are made by the database's owner: ask them to run chatroom register --db URL --user NAME with their PGUSER and PGPASSWORD`,
-      );
+      throw new ChatError(`${err.message}. ${ownersJob}`);
     }
     return await admin.checkNewName("users", name, "User name");
   }

@@ -33,7 +33,8 @@ async function logInFromMenu(screen: Screen, name: string, password: string): Pr
   await choose(screen, "Log in");
   await screen.waitFor("User name:");
   await screen.line(name);
-  await screen.waitFor(`Password for ${name.toLowerCase()}`);
+  // SQLite names the account as it was made; PostgreSQL cannot tell before the password is given.
+  await screen.waitFor(new RegExp(`Password for ${name}`, "i"));
   await screen.line(password);
 }
 
@@ -67,6 +68,11 @@ interface Bed extends AsyncDisposable {
   register(name: string): Promise<void>;
   /** A terminal where `name` is logged in and in `room`. */
   inRoom(name: string, room: string): Promise<Screen>;
+  /** A terminal running the program with `args`; with `password`, CHATROOM_PASSWORD is set. */
+  start(
+    args: string[],
+    options?: { password?: string; before?: string; after?: string },
+  ): Promise<Screen>;
   /** Runs the program as `name` (with that account's password). */
   run(name: string, args: string[]): Promise<Run>;
   /** The texts of a room, as export gives them. */
@@ -82,6 +88,11 @@ function sqliteBed(): Promise<Bed> {
   return Promise.resolve({
     register: (name) => registerByScript(db, name),
     inRoom: (name, room) => inRoom(db, name, room),
+    start: (args, { password, ...options } = {}) =>
+      Screen.start(args, {
+        CHATROOM_DB: db,
+        ...(password === undefined ? {} : { CHATROOM_PASSWORD: password }),
+      }, options),
     run: (name, args) => runChat(args, { env: env(name) }),
     async texts(room) {
       const run = await runChat(["export", "--room", room, "--format", "json"], { env: env("") });
@@ -112,6 +123,12 @@ async function postgresBed(): Promise<Bed> {
     register: async (name) => void await pg.backend.register(name, `${name}-password`),
     inRoom: (name, room) =>
       Screen.start(["--user", name, "--room", room], env(name), { task: "chat:pg" }),
+    start: (args, { password, ...options } = {}) =>
+      Screen.start(args, {
+        CHATROOM_DB: pg.url,
+        CHATROOM_PG_ADDR: pg.address,
+        ...(password === undefined ? {} : { CHATROOM_PASSWORD: password }),
+      }, { ...options, task: "chat:pg" }),
     run: (name, args) => runChat(args, { env: env(name), task: "chat:pg" }),
     async texts(room) {
       const run = await runChat(["export", "--room", room, "--format", "json"], {
@@ -283,47 +300,6 @@ for (const { name, ignore, make } of BEDS) {
   });
 }
 
-Deno.test("history survives a restart; wrong passwords and taken names are refused", async () => {
-  using dir = tempDir();
-  const db = `${dir.path}/chat.db`;
-  await registerByScript(db, "alice");
-
-  {
-    await using first = await inRoom(db, "alice", "general");
-    await first.waitFor(PROMPT("general"));
-    await first.line("remember me");
-    await first.waitFor(bubbleLine("remember me"));
-    await first.line("/quit");
-    await first.waitFor("[exit 0]");
-  }
-
-  await using again = await Screen.start([], { CHATROOM_DB: db });
-  await again.waitFor("Welcome to chatroom");
-  await logInFromMenu(again, "alice", "wrong-password");
-  await again.waitFor("Wrong password for alice");
-  await again.line("q");
-  // Back at the menu, and the abandoned password prompt is gone from the screen.
-  await again.waitFor(/Wrong password for alice\n\? Welcome to chatroom/);
-
-  await logInFromMenu(again, "ALICE", "alice-password");
-  await again.waitFor("Pick a room");
-  await choose(again, "general");
-  await again.waitFor(bubbleLine("remember me"));
-  await again.line("/leave");
-  await again.waitFor("Pick a room");
-  await choose(again, "Log out", 2);
-  // Keys typed before a menu is drawn are dropped (never a choice): wait for it, as a user does.
-  await again.waitFor(/Logged out alice\n\? Welcome to chatroom/);
-  await choose(again, "Create account", 1);
-  await again.waitFor("Choose a user name:");
-  await again.line("Alice");
-  await again.waitFor('The name "Alice" is taken');
-  await again.press("Escape");
-  await again.waitFor(/is taken"?\n\? Welcome to chatroom/); // Esc went back to the menu
-  await choose(again, "Quit", 2);
-  await again.waitFor("[exit 0]");
-});
-
 for (const { name, ignore, make } of BEDS) {
   Deno.test({
     name:
@@ -374,42 +350,6 @@ for (const { name, ignore, make } of BEDS) {
   });
 }
 
-Deno.test("Esc and Ctrl-C go back a step in menus; Tab completes; Ctrl-D on an empty line quits", async () => {
-  using dir = tempDir();
-  const db = `${dir.path}/chat.db`;
-  await registerByScript(db, "alice");
-  await registerByScript(db, "bob");
-  await using screen = await Screen.start(["--user", "alice"], {
-    CHATROOM_DB: db,
-    CHATROOM_PASSWORD: "alice-password",
-  });
-  await screen.waitFor("There are no rooms yet");
-  await screen.press("Escape");
-  await screen.waitFor(/Logged out alice\n\? Welcome to chatroom/);
-  await logInFromMenu(screen, "alice", "alice-password");
-  await screen.waitFor("There are no rooms yet");
-  await screen.press("C-c");
-  await screen.waitFor(/Logged out alice\n\? Welcome to chatroom/);
-  await logInFromMenu(screen, "alice", "alice-password");
-  await choose(screen, "+ Create a room");
-  await screen.waitFor("Room name:");
-  await screen.line("general");
-  await screen.waitFor(PROMPT("general"));
-  // Tab: a command, then a user name at the start of the line, cycling.
-  await screen.type("/jo");
-  await screen.press("Tab");
-  await screen.waitFor(`${PROMPT("general")} /join`);
-  await screen.press("C-u");
-  await screen.type("b");
-  await screen.press("Tab");
-  await screen.waitFor(`${PROMPT("general")} bob:`);
-  await screen.type("typed ahead");
-  await screen.press("Enter");
-  await screen.waitFor(bubbleLine("bob: typed ahead"));
-  await screen.press("C-d");
-  await screen.waitFor("[exit 0]");
-});
-
 for (const { name, ignore, make } of BEDS) {
   Deno.test({
     name:
@@ -445,57 +385,145 @@ for (const { name, ignore, make } of BEDS) {
   });
 }
 
-Deno.test("SIGTERM and SIGHUP give the terminal back; a half-typed line is never sent", async (t) => {
-  using dir = tempDir();
-  const db = `${dir.path}/chat.db`;
-  await registerByScript(db, "alice");
-  const ttyModes = `stty -a | grep -o -- '-\\?icanon\\|-\\?echo ' | tr '\\n' ' '; echo;`;
-  for (const signal of ["SIGTERM", "SIGHUP"] as const) {
-    await t.step(`${signal} at the password prompt`, async () => {
-      await using screen = await Screen.start(["--user", "alice"], { CHATROOM_DB: db }, {
-        after: ttyModes,
+for (const { name, ignore, make } of BEDS) {
+  Deno.test({
+    name: `[${name}] history survives a restart; wrong passwords and taken names are refused`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("alice");
+      {
+        await using first = await bed.inRoom("alice", "general");
+        await first.waitFor(PROMPT("general"));
+        await first.line("remember me");
+        await first.waitFor(bubbleLine("remember me"));
+        await first.line("/quit");
+        await first.waitFor("[exit 0]");
+      }
+
+      await using again = await bed.start([]);
+      await again.waitFor("Welcome to chatroom");
+      await logInFromMenu(again, "alice", "wrong-password");
+      await again.waitFor(/Wrong password for alice/);
+      await again.line("q");
+      // Back at the menu, and the abandoned password prompt is gone from the screen.
+      await again.waitFor(/Wrong password for alice.*\n\? Welcome to chatroom/);
+
+      await logInFromMenu(again, "ALICE", "alice-password");
+      await again.waitFor("Pick a room");
+      await choose(again, "general");
+      await again.waitFor(bubbleLine("remember me"));
+      await again.line("/leave");
+      await again.waitFor("Pick a room");
+      await choose(again, "Log out", 2);
+      // Keys typed before a menu is drawn are dropped (never a choice): wait for it, as a user does.
+      await again.waitFor(/Logged out alice\n\? Welcome to chatroom/);
+      await choose(again, "Create account", 1);
+      await again.waitFor("Choose a user name:");
+      await again.line("Alice");
+      // PostgreSQL: only the database's owner makes accounts, and a member's chatroom says so.
+      await again.waitFor(
+        name === "sqlite" ? 'The name "Alice" is taken' : "Accounts on PostgreSQL are made by",
+      );
+      await again.press("Escape");
+      await again.waitFor(/(is taken|PGPASSWORD)\n\? Welcome to chatroom/); // Esc: back to the menu
+      await choose(again, "Quit", 2);
+      await again.waitFor("[exit 0]");
+    },
+  });
+
+  Deno.test({
+    name:
+      `[${name}] Esc and Ctrl-C go back a step in menus; Tab completes; Ctrl-D on an empty line quits`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("alice");
+      await bed.register("bob");
+      await using screen = await bed.start(["--user", "alice"], { password: "alice-password" });
+      await screen.waitFor("There are no rooms yet");
+      await screen.press("Escape");
+      await screen.waitFor(/Logged out alice\n\? Welcome to chatroom/);
+      await logInFromMenu(screen, "alice", "alice-password");
+      await screen.waitFor("There are no rooms yet");
+      await screen.press("C-c");
+      await screen.waitFor(/Logged out alice\n\? Welcome to chatroom/);
+      await logInFromMenu(screen, "alice", "alice-password");
+      await choose(screen, "+ Create a room");
+      await screen.waitFor("Room name:");
+      await screen.line("general");
+      await screen.waitFor(PROMPT("general"));
+      // Tab: a command, then a user name at the start of the line, cycling.
+      await screen.type("/jo");
+      await screen.press("Tab");
+      await screen.waitFor(`${PROMPT("general")} /join`);
+      await screen.press("C-u");
+      await screen.type("b");
+      await screen.press("Tab");
+      await screen.waitFor(`${PROMPT("general")} bob:`);
+      await screen.type("typed ahead");
+      await screen.press("Enter");
+      await screen.waitFor(bubbleLine("bob: typed ahead"));
+      await screen.press("C-d");
+      await screen.waitFor("[exit 0]");
+    },
+  });
+
+  Deno.test({
+    name: `[${name}] SIGTERM and SIGHUP give the terminal back; a half-typed line is never sent`,
+    ignore,
+    async fn(t) {
+      await using bed = await make();
+      await bed.register("alice");
+      const ttyModes = `stty -a | grep -o -- '-\\?icanon\\|-\\?echo ' | tr '\\n' ' '; echo;`;
+      for (const signal of ["SIGTERM", "SIGHUP"] as const) {
+        await t.step(`${signal} at the password prompt`, async () => {
+          await using screen = await bed.start(["--user", "alice"], { after: ttyModes });
+          await screen.waitFor("Password for alice");
+          await screen.type("half a passw"); // the prompt has the terminal in raw mode
+          await screen.signal(signal);
+          const exitCode = signal === "SIGTERM" ? 143 : 129;
+          const shown = await screen.waitFor(new RegExp(`\\[exit ${exitCode}\\]\\n.*echo`));
+          assert.match(shown, /\[exit \d+\]\nicanon echo/, "line mode and echo are back");
+        });
+      }
+      const inGeneral = ["--user", "alice", "--room", "general"];
+      await t.step("SIGTERM in the chat view", async () => {
+        await using screen = await bed.start(inGeneral, {
+          password: "alice-password",
+          after: ttyModes,
+        });
+        await screen.waitFor(PROMPT("general"));
+        await screen.type("a draft");
+        await screen.signal("SIGTERM");
+        const shown = await screen.waitFor(/\[exit 143\]\n.*echo/);
+        assert.match(
+          shown,
+          /general › a draft\n\[exit 143\]\nicanon echo/,
+          "the shell starts a line",
+        );
       });
-      await screen.waitFor("Password for alice");
-      await screen.type("half a passw"); // the prompt has the terminal in raw mode
-      await screen.signal(signal);
-      const exitCode = signal === "SIGTERM" ? 143 : 129;
-      const shown = await screen.waitFor(new RegExp(`\\[exit ${exitCode}\\]\\n.*echo`));
-      assert.match(shown, /\[exit \d+\]\nicanon echo/, "line mode and echo are back");
-    });
-  }
-  await t.step("SIGTERM in the chat view", async () => {
-    await using screen = await Screen.start(["--user", "alice", "--room", "general"], {
-      CHATROOM_DB: db,
-      CHATROOM_PASSWORD: "alice-password",
-    }, { after: ttyModes });
-    await screen.waitFor(PROMPT("general"));
-    await screen.type("a draft");
-    await screen.signal("SIGTERM");
-    const shown = await screen.waitFor(/\[exit 143\]\n.*echo/);
-    assert.match(shown, /general › a draft\n\[exit 143\]\nicanon echo/, "the shell starts a line");
+      await t.step("a closed window, with SIGHUP ignored so the input just ends", async () => {
+        const screen = await bed.start(inGeneral, {
+          password: "alice-password",
+          before: "trap '' HUP; ",
+        });
+        await screen.waitFor(PROMPT("general"));
+        await screen.type("half typed");
+        await screen.press("C-d");
+        await screen.waitFor("general › half typed");
+        const pid = await screen.programPid();
+        await screen.close();
+        const deadline = Date.now() + 20_000;
+        while (exists(`/proc/${pid}`)) {
+          if (Date.now() > deadline) throw new Error("the program outlived its window");
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.deepEqual(await bed.texts("general"), []);
+      });
+    },
   });
-  await t.step("a closed window, with SIGHUP ignored so the input just ends", async () => {
-    const screen = await Screen.start(["--user", "alice", "--room", "general"], {
-      CHATROOM_DB: db,
-      CHATROOM_PASSWORD: "alice-password",
-    }, { before: "trap '' HUP; " });
-    await screen.waitFor(PROMPT("general"));
-    await screen.type("half typed");
-    await screen.press("C-d");
-    await screen.waitFor("general › half typed");
-    const pid = await screen.programPid();
-    await screen.close();
-    const deadline = Date.now() + 20_000;
-    while (exists(`/proc/${pid}`)) {
-      if (Date.now() > deadline) throw new Error("the program outlived its window");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const store = openStore(db);
-    const general = store.findRoom("general");
-    assert.deepEqual(general ? store.recentMessages(general.id).map((m) => m.text) : [], []);
-    store.close();
-  });
-});
+}
 
 function exists(path: string): boolean {
   try {
