@@ -15,7 +15,7 @@ export const PASSWORD = "bench-password";
 const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
 
 /** A database to measure, with its accounts and the command lines that use it. */
-export interface Bed {
+export interface Bed extends AsyncDisposable {
   /** The backend, for the machine line. */
   label: string;
   /** The account `name`, made on first use. */
@@ -35,11 +35,11 @@ export interface Bed {
   receiver: { db: string; command: string[]; env(i: number): Promise<Record<string, string>> };
   /** Puts `count` messages from `userId` into `room`, around the program. */
   seed(room: Room, userId: number, count: number): Promise<void>;
-  close(): Promise<void>;
 }
 
-/** A SQLite file in `dir`. */
-export function sqliteBed(dir: string): Bed {
+/** A SQLite file in a new temporary folder, removed on disposal. */
+export function sqliteBed(): Bed {
+  const dir = Deno.makeTempDirSync({ prefix: "chatroom-bench-" });
   const db = `${dir}/bench.db`;
   const store = openSqliteStore(db);
   // The bench sends far faster than people do; the rate limits are what it is not measuring.
@@ -88,14 +88,15 @@ export function sqliteBed(dir: string): Bed {
       raw.close();
       return Promise.resolve();
     },
-    close() {
+    [Symbol.asyncDispose]() {
       store.close();
+      Deno.removeSync(dir, { recursive: true });
       return Promise.resolve();
     },
   };
 }
 
-/** A new database on the PostgreSQL server whose owner URL is `ownerUrl`, dropped on close. */
+/** A new database on the PostgreSQL server whose owner URL is `ownerUrl`, dropped on disposal. */
 export async function postgresBed(ownerUrl: string): Promise<Bed> {
   const pg = await tempPg(ownerUrl, "chatroom_bench");
   const { backend, owner: sql, address, url } = pg;
@@ -140,7 +141,7 @@ export async function postgresBed(ownerUrl: string): Promise<Bed> {
       });
       await sql`ANALYZE chatroom.messages`;
     },
-    async close() {
+    async [Symbol.asyncDispose]() {
       for (const session of sessions.values()) await backend.logOut(session);
       await pg[Symbol.asyncDispose]();
     },

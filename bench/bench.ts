@@ -102,8 +102,8 @@ function machine(bed: Bed): string {
     `${Deno.build.os} ${Deno.osRelease()}, Deno ${Deno.version.deno}, ${bed.label}`;
 }
 
-const dir = Deno.makeTempDirSync({ prefix: "chatroom-bench-" });
-const bed = values.db ? await postgresBed(values.db) : sqliteBed(dir);
+// Disposed (its database dropped, its folder removed) however the bench ends, a throw included.
+await using bed = values.db ? await postgresBed(values.db) : sqliteBed();
 const { env } = bed;
 const user = (name: string): Promise<User> => bed.user(name);
 
@@ -401,8 +401,6 @@ const tp = await throughput(plan.throughput);
 report.throughput = { ...tp, ...problems };
 console.log("throughput:", report.throughput);
 
-await bed.close();
-Deno.removeSync(dir, { recursive: true });
 Deno.writeTextFileSync(OUT, JSON.stringify(report, null, 2) + "\n");
 
 // ------------------------------------------------------------------ table
@@ -459,5 +457,5 @@ console.log(`\nwrote ${OUT}`);
 const failed = Object.values(problems).some((n) => n > 0);
 if (failed) {
   console.error(`bench: ${JSON.stringify(problems)}`);
-  Deno.exit(1);
+  Deno.exitCode = 1; // not Deno.exit(): the bed is disposed first
 }

@@ -3,7 +3,7 @@
 // who may write what. `chatroom setup` applies it, versioned, under a lock.
 
 /** The schema version this program makes and reads. */
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 /**
  * The group role every chat account of `database` is a member of: roles are
@@ -212,5 +212,49 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   CREATE POLICY messages_read ON chatroom.messages FOR SELECT TO ${ident(group)} USING (true);
   CREATE POLICY messages_own ON chatroom.messages FOR INSERT TO ${ident(group)}
     WITH CHECK (user_id = chatroom.me());
+  `,
+  // 2: the same rules in fewer statements per message (the bench's throughput is CPU-bound):
+  // settings read once, the allowance spent in one upsert, the room locked by its update.
+  () => `
+  CREATE OR REPLACE FUNCTION chatroom.spend(account bigint, what text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
+  DECLARE
+    burst double precision;
+    rate double precision;
+    now bigint := now_ms();
+    left_over double precision;
+  BEGIN
+    SELECT max(value) FILTER (WHERE name = what || '_burst'),
+        max(value) FILTER (WHERE name = what || 's_per_second')
+      INTO burst, rate FROM settings WHERE name IN (what || '_burst', what || 's_per_second');
+    burst := coalesce(burst, CASE what WHEN 'message' THEN 20 ELSE 10 END);
+    rate := coalesce(rate, CASE what WHEN 'message' THEN 5 ELSE 1.0 / 30 END);
+    -- A refusal raises, which undoes this upsert with the rest of the statement.
+    INSERT INTO allowances AS held VALUES (account, what, burst - 1, now)
+      ON CONFLICT (user_id, kind) DO UPDATE SET updated_at = now, tokens = CASE
+        WHEN held.updated_at <= now
+          THEN least(burst, greatest(held.tokens, 0) + (now - held.updated_at) / 1000.0 * rate)
+        ELSE burst END - 1
+      RETURNING tokens INTO left_over;
+    IF left_over < 0 THEN
+      RAISE EXCEPTION 'rate limit' USING ERRCODE = 'P0001',
+        DETAIL = ceil(-left_over / rate * 1000)::bigint::text, HINT = 'chatroom:' || what;
+    END IF;
+  END $$;
+
+  CREATE OR REPLACE FUNCTION chatroom.before_message() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
+  BEGIN
+    IF TG_RELID <> 'chatroom.messages'::regclass THEN
+      RAISE EXCEPTION 'before_message() is for chatroom.messages only';
+    END IF;
+    PERFORM spend(NEW.user_id, 'message');
+    -- The update holds the room's row lock to the commit: one writer per room at a time.
+    UPDATE rooms SET last_sent_at = now_ms() WHERE id = NEW.room_id
+      RETURNING last_sent_at INTO NEW.sent_at;
+    NEW.id := nextval('message_ids');
+    PERFORM pg_notify('${CHANNEL}', json_build_object('room', NEW.room_id, 'id', NEW.id)::text);
+    RETURN NEW;
+  END $$;
   `,
 ];

@@ -4,7 +4,12 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import type { Message } from "../lib/model.ts";
-import { accountRole } from "../lib/postgres_schema.ts";
+import {
+  accountRole,
+  groupRole,
+  PG_MIGRATIONS,
+  PG_SCHEMA_VERSION,
+} from "../lib/postgres_schema.ts";
 import type { Follower, Session } from "../lib/store.ts";
 import { PG_ADMIN, tempPg } from "./_postgres.ts";
 import { chatPgRun, runChat, Running } from "./_run.ts";
@@ -292,7 +297,7 @@ Deno.test({
     const env = { ...pg.ownerEnv, CHATROOM_DB: pg.url };
     const again = await chatPg(["setup"], env);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stdout, /is up to date \(schema 1\)/);
+    assert.match(again.stdout, new RegExp(`is up to date \\(schema ${PG_SCHEMA_VERSION}\\)`));
     for (const name of ["alice", "bot"]) {
       const made = await chatPg(["register", "--user", name], {
         ...env,
@@ -345,5 +350,46 @@ Deno.test({
       "two",
       "live",
     ]);
+  },
+});
+
+Deno.test({
+  name: "setup upgrades a schema 1 database in place: its messages stay, the rate limit holds",
+  ignore,
+  async fn() {
+    await using pg = await tempPg();
+    // The database as chatroom's first PostgreSQL schema left it, with one message.
+    const database = new URL(pg.url).pathname.slice(1);
+    await pg.owner.unsafe(
+      `DROP SCHEMA chatroom CASCADE; ${PG_MIGRATIONS[0](await groupRole(database))}
+      UPDATE chatroom.schema_version SET version = 1`,
+    );
+    const [{ id: oldId }] = await pg.owner`INSERT INTO chatroom.users
+      (name, name_key, skeleton, role, created_at) VALUES ('old', 'old', 'old', 'old', 0) RETURNING id`;
+    const [room] = await pg.owner`INSERT INTO chatroom.rooms (name, name_key, skeleton, created_by)
+      VALUES ('general', 'general', 'general', ${oldId}) RETURNING id`;
+    await pg.owner`INSERT INTO chatroom.messages (room_id, user_id, text)
+      VALUES (${room.id}, ${oldId}, 'from schema 1')`;
+
+    const setup = await chatPg(["setup"], { ...pg.ownerEnv, CHATROOM_DB: pg.url });
+    assert.equal(setup.code, 0, setup.stderr);
+    assert.match(setup.stdout, new RegExp(`schema 1 to ${PG_SCHEMA_VERSION}`));
+    await pg
+      .owner`INSERT INTO chatroom.settings VALUES ('message_burst', 1), ('messages_per_second', 1)`;
+    await pg.backend.register("alice", "alice-password");
+    const session = await pg.backend.logIn("alice", "alice-password");
+    try {
+      await session.store.addMessage(room.id, session.user.id, "after the upgrade");
+      await assert.rejects(
+        async () => await session.store.addMessage(room.id, session.user.id, "over the burst"),
+        (err: Error & { waitMs?: number }) =>
+          /sending too fast/.test(err.message) && err.waitMs! > 0 && err.waitMs! <= 1000,
+      );
+      const shown = await session.store.recentMessages(room.id);
+      assert.deepEqual(shown.map((m) => m.text), ["from schema 1", "after the upgrade"]);
+      assert.ok(shown[0].id < shown[1].id && shown[0].sentAt <= shown[1].sentAt);
+    } finally {
+      await pg.backend.logOut(session);
+    }
   },
 });
