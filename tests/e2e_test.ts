@@ -1,10 +1,9 @@
 // End to end, in real terminals (tmux): two people on one database file.
 import assert from "node:assert/strict";
-import type { Rate } from "../lib/model.ts";
-import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { tempDir } from "./_helpers.ts";
+import { type Bed, BEDS } from "./_beds.ts";
 import { PG_ADMIN, tempPg } from "./_postgres.ts";
-import { type Run, runChat } from "./_run.ts";
+import { runChat } from "./_run.ts";
 import { Screen } from "./_tmux.ts";
 
 /** The chat prompt as captured (capture-pane drops trailing spaces). */
@@ -38,126 +37,28 @@ async function logInFromMenu(screen: Screen, name: string, password: string): Pr
   await screen.line(password);
 }
 
-async function registerByScript(db: string, name: string): Promise<void> {
-  const run = await runChat(["register", "--user", name], {
-    env: { CHATROOM_DB: db, CHATROOM_PASSWORD: `${name}-password` },
-  });
-  assert.equal(run.code, 0, run.stderr);
-}
-
 /** A bubble row holding exactly `text`, padded to the bubble's width. */
 function bubbleLine(text: string): RegExp {
   return new RegExp(`│ ${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} *│`);
-}
-
-/** A terminal where `name` (registered by script) is logged in and in `room`. */
-function inRoom(db: string, name: string, room: string): Promise<Screen> {
-  return Screen.start(["--user", name, "--room", room], {
-    CHATROOM_DB: db,
-    CHATROOM_PASSWORD: `${name}-password`,
-  });
 }
 
 function count(haystack: string, needle: string): number {
   return haystack.split(needle).length - 1;
 }
 
-/** One database for a test, SQLite or PostgreSQL, and the program run on it. */
-interface Bed extends AsyncDisposable {
-  /** Makes an account with password `${name}-password`. */
-  register(name: string): Promise<void>;
-  /** A terminal where `name` is logged in and in `room`. */
-  inRoom(name: string, room: string): Promise<Screen>;
-  /** A terminal running the program with `args`; with `password`, CHATROOM_PASSWORD is set. */
-  start(
-    args: string[],
-    options?: { password?: string; before?: string; after?: string },
-  ): Promise<Screen>;
-  /** Runs the program as `name` (with that account's password). */
-  run(name: string, args: string[]): Promise<Run>;
-  /** The texts of a room, as export gives them. */
-  texts(room: string): Promise<string[]>;
-  /** Sets the message and room rate limits. */
-  limit(message: Rate, room: Rate): Promise<void>;
+/** A terminal where `name` is logged in and in `room`, on `bed`'s database. */
+function enter(bed: Bed, name: string, room: string): Promise<Screen> {
+  return Screen.start(["--user", name, "--room", room], bed.env(name), { task: bed.task });
 }
 
-function sqliteBed(): Promise<Bed> {
-  const dir = tempDir();
-  const db = `${dir.path}/chat.db`;
-  const env = (name: string) => ({ CHATROOM_DB: db, CHATROOM_PASSWORD: `${name}-password` });
-  return Promise.resolve({
-    register: (name) => registerByScript(db, name),
-    inRoom: (name, room) => inRoom(db, name, room),
-    start: (args, { password, ...options } = {}) =>
-      Screen.start(args, {
-        CHATROOM_DB: db,
-        ...(password === undefined ? {} : { CHATROOM_PASSWORD: password }),
-      }, options),
-    run: (name, args) => runChat(args, { env: env(name) }),
-    async texts(room) {
-      const run = await runChat(["export", "--room", room, "--format", "json"], { env: env("") });
-      return JSON.parse(run.stdout).map((m: { text: string }) => m.text);
-    },
-    limit(message, room) {
-      const store = openStore(db);
-      store.setRate("message", message);
-      store.setRate("room", room);
-      store.close();
-      return Promise.resolve();
-    },
-    [Symbol.asyncDispose]: () => Promise.resolve(dir[Symbol.dispose]()),
-  });
+/** A terminal running the program on `bed`'s database; with `as`, that account's password is set. */
+function startOn(
+  bed: Bed,
+  args: string[],
+  { as, ...options }: { as?: string; before?: string; after?: string } = {},
+): Promise<Screen> {
+  return Screen.start(args, bed.env(as), { ...options, task: bed.task });
 }
-
-async function postgresBed(): Promise<Bed> {
-  const pg = await tempPg();
-  await pg.owner`UPDATE chatroom.settings SET value = CASE name
-    WHEN 'message_burst' THEN 20 WHEN 'messages_per_second' THEN 5
-    WHEN 'room_burst' THEN 10 ELSE 1.0 / 30 END`; // the defaults, as a new database has them
-  const env = (name: string) => ({
-    CHATROOM_DB: pg.url,
-    CHATROOM_PG_ADDR: pg.address,
-    CHATROOM_PASSWORD: `${name}-password`,
-  });
-  return {
-    register: async (name) => void await pg.backend.register(name, `${name}-password`),
-    inRoom: (name, room) =>
-      Screen.start(["--user", name, "--room", room], env(name), { task: "chat:pg" }),
-    start: (args, { password, ...options } = {}) =>
-      Screen.start(args, {
-        CHATROOM_DB: pg.url,
-        CHATROOM_PG_ADDR: pg.address,
-        ...(password === undefined ? {} : { CHATROOM_PASSWORD: password }),
-      }, { ...options, task: "chat:pg" }),
-    run: (name, args) => runChat(args, { env: env(name), task: "chat:pg" }),
-    async texts(room) {
-      const run = await runChat(["export", "--room", room, "--format", "json"], {
-        env: { ...pg.ownerEnv, CHATROOM_DB: pg.url },
-        task: "chat:pg",
-      });
-      return JSON.parse(run.stdout).map((m: { text: string }) => m.text);
-    },
-    async limit(message, room) {
-      for (
-        const [name, value] of [
-          ["message_burst", message.burst],
-          ["messages_per_second", message.perSecond],
-          ["room_burst", room.burst],
-          ["rooms_per_second", room.perSecond],
-        ] as const
-      ) {
-        await pg.owner`UPDATE chatroom.settings SET value = ${value} WHERE name = ${name}`;
-      }
-    },
-    [Symbol.asyncDispose]: () => pg[Symbol.asyncDispose](),
-  };
-}
-
-/** Each test below runs on both backends (PostgreSQL when CHATROOM_TEST_PG names a server). */
-const BEDS = [
-  { name: "sqlite", ignore: false, make: sqliteBed },
-  { name: "postgres", ignore: !PG_ADMIN, make: postgresBed },
-];
 
 Deno.test("two terminals: accounts from the menu, live messages, draft kept while typing", async () => {
   using dir = tempDir();
@@ -216,8 +117,8 @@ for (const { name, ignore, make } of BEDS) {
       await bed.register("alice");
       await bed.register("bob");
 
-      await using a = await bed.inRoom("alice", "general");
-      await using b = await bed.inRoom("bob", "general");
+      await using a = await enter(bed, "alice", "general");
+      await using b = await enter(bed, "bob", "general");
       await a.waitFor(PROMPT("general"));
       await b.waitFor(PROMPT("general"));
 
@@ -268,7 +169,7 @@ for (const { name, ignore, make } of BEDS) {
       await using bed = await make();
       await bed.register("alice");
       await bed.register("bob");
-      await using a = await bed.inRoom("alice", "general");
+      await using a = await enter(bed, "alice", "general");
       await a.waitFor(PROMPT("general"));
       // q, Enter and a line typed ahead, in one burst: the line reaches the menu before it is drawn.
       await a.type("q\rtyped ahead\r");
@@ -309,7 +210,7 @@ for (const { name, ignore, make } of BEDS) {
       await using bed = await make();
       await bed.register("alice");
       await bed.register("bob");
-      await using a = await bed.inRoom("alice", "general");
+      await using a = await enter(bed, "alice", "general");
       await a.waitFor(PROMPT("general"));
       await a.paste("line one\nq\nline three");
       await a.waitFor("line three");
@@ -360,7 +261,7 @@ for (const { name, ignore, make } of BEDS) {
       await bed.register("alice");
       // The third message waits half a second; one room, then a long wait.
       await bed.limit({ burst: 2, perSecond: 2 }, { burst: 1, perSecond: 0.001 });
-      await using screen = await bed.inRoom("alice", "general");
+      await using screen = await enter(bed, "alice", "general");
       await screen.waitFor(PROMPT("general"));
       await screen.type("one");
       await screen.press("Enter");
@@ -393,7 +294,7 @@ for (const { name, ignore, make } of BEDS) {
       await using bed = await make();
       await bed.register("alice");
       {
-        await using first = await bed.inRoom("alice", "general");
+        await using first = await enter(bed, "alice", "general");
         await first.waitFor(PROMPT("general"));
         await first.line("remember me");
         await first.waitFor(bubbleLine("remember me"));
@@ -401,7 +302,7 @@ for (const { name, ignore, make } of BEDS) {
         await first.waitFor("[exit 0]");
       }
 
-      await using again = await bed.start([]);
+      await using again = await startOn(bed, []);
       await again.waitFor("Welcome to chatroom");
       await logInFromMenu(again, "alice", "wrong-password");
       await again.waitFor(/Wrong password for alice/);
@@ -440,7 +341,7 @@ for (const { name, ignore, make } of BEDS) {
       await using bed = await make();
       await bed.register("alice");
       await bed.register("bob");
-      await using screen = await bed.start(["--user", "alice"], { password: "alice-password" });
+      await using screen = await startOn(bed, ["--user", "alice"], { as: "alice" });
       await screen.waitFor("There are no rooms yet");
       await screen.press("Escape");
       await screen.waitFor(/Logged out alice\n\? Welcome to chatroom/);
@@ -478,7 +379,7 @@ for (const { name, ignore, make } of BEDS) {
       const ttyModes = `stty -a | grep -o -- '-\\?icanon\\|-\\?echo ' | tr '\\n' ' '; echo;`;
       for (const signal of ["SIGTERM", "SIGHUP"] as const) {
         await t.step(`${signal} at the password prompt`, async () => {
-          await using screen = await bed.start(["--user", "alice"], { after: ttyModes });
+          await using screen = await startOn(bed, ["--user", "alice"], { after: ttyModes });
           await screen.waitFor("Password for alice");
           await screen.type("half a passw"); // the prompt has the terminal in raw mode
           await screen.signal(signal);
@@ -489,8 +390,8 @@ for (const { name, ignore, make } of BEDS) {
       }
       const inGeneral = ["--user", "alice", "--room", "general"];
       await t.step("SIGTERM in the chat view", async () => {
-        await using screen = await bed.start(inGeneral, {
-          password: "alice-password",
+        await using screen = await startOn(bed, inGeneral, {
+          as: "alice",
           after: ttyModes,
         });
         await screen.waitFor(PROMPT("general"));
@@ -504,8 +405,8 @@ for (const { name, ignore, make } of BEDS) {
         );
       });
       await t.step("a closed window, with SIGHUP ignored so the input just ends", async () => {
-        const screen = await bed.start(inGeneral, {
-          password: "alice-password",
+        const screen = await startOn(bed, inGeneral, {
+          as: "alice",
           before: "trap '' HUP; ",
         });
         await screen.waitFor(PROMPT("general"));

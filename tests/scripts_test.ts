@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
-import { hotJournal, liftLimits, tempDir } from "./_helpers.ts";
+import { hotJournal, tempDir } from "./_helpers.ts";
+import { BEDS } from "./_beds.ts";
 import { runChat, Running } from "./_run.ts";
 
 async function setUp(dir: string) {
@@ -19,111 +20,8 @@ async function setUp(dir: string) {
   };
 }
 
-function texts(db: string, room: string): string[] {
-  const store = openStore(db);
-  try {
-    const found = store.findRoom(room);
-    return found ? store.recentMessages(found.id, 1000).map((m) => m.text) : [];
-  } finally {
-    store.close();
-  }
-}
 
 const STAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/;
-
-Deno.test("chatroom send: TEXT as one message, creating the room, printing nothing", async () => {
-  using dir = tempDir();
-  const { db, as } = await setUp(dir.path);
-  const run = await runChat(["send", "--user", "bot", "--room", "ops", "deploy", "done"], {
-    env: as("bot"),
-  });
-  assert.equal(run.code, 0, run.stderr);
-  assert.equal(run.stdout, "");
-  assert.equal(run.stderr, "");
-  assert.deepEqual(texts(db, "ops"), ["deploy done"]);
-});
-
-Deno.test("chatroom send: each stdin line, password from stdin, bad lines reported", async () => {
-  using dir = tempDir();
-  const { db } = await setUp(dir.path);
-  const long = "x".repeat(4001);
-  const run = await runChat(["send", "--user", "bot", "--room", "ops", "--password-stdin"], {
-    env: { CHATROOM_DB: db },
-    stdin: `bot-password\none\n\n  \ntwo\n${long}\nthree\n`,
-  });
-  assert.equal(run.code, 1);
-  assert.deepEqual(run.stderr.trimEnd().split("\n"), [
-    "chatroom: line 5: Message is 4001 characters long; the limit is 4000. Nothing was sent",
-    "chatroom: 1 of 6 lines were not sent",
-  ]);
-  assert.deepEqual(texts(db, "ops"), ["one", "two", "three"]);
-});
-
-Deno.test("chatroom send: lines over the rate wait their turn, said once, none lost", async () => {
-  using dir = tempDir();
-  const { db, as } = await setUp(dir.path);
-  const lines = Array.from({ length: 30 }, (_, i) => `burst ${i + 1}`);
-  const run = await runChat(["send", "--user", "bot", "--room", "ops"], {
-    env: as("bot"),
-    stdin: lines.join("\n") + "\n",
-  });
-  assert.equal(run.code, 0, run.stderr);
-  // A burst of 20 goes at once; the rest wait for the rate of 5 a second.
-  assert.equal(run.stderr, "chatroom: line 21: over the rate limit; the rest wait their turn\n");
-  assert.deepEqual(texts(db, "ops"), lines);
-  // The limit is per account: alice is not slowed by bot's burst.
-  const other = await runChat(["send", "--user", "alice", "--room", "ops", "hello"], {
-    env: as("alice"),
-  });
-  assert.equal(other.code, 0, other.stderr);
-  const over = await runChat(["send", "--user", "bot", "--room", "ops", "one more"], {
-    env: as("bot"),
-  });
-  assert.equal(over.code, 0, "one token has come back since: " + over.stderr);
-});
-
-Deno.test("chatroom send: a wrong password sends nothing", async () => {
-  using dir = tempDir();
-  const { db } = await setUp(dir.path);
-  const run = await runChat(["send", "--user", "bot", "--room", "ops", "hi"], {
-    env: { CHATROOM_DB: db, CHATROOM_PASSWORD: "not-the-password" },
-  });
-  assert.equal(run.code, 1);
-  assert.equal(run.stderr, "chatroom: Wrong password for bot\n");
-  assert.deepEqual(texts(db, "ops"), []);
-});
-
-Deno.test("chatroom tail --json: history, then live messages from a long-lived send pipe", async () => {
-  using dir = tempDir();
-  const { as } = await setUp(dir.path);
-  for (const text of ["old 1", "old 2", "old 3"]) {
-    await runChat(["send", "--user", "alice", "--room", "ops", text], { env: as("alice") });
-  }
-  await using tail = new Running(
-    ["tail", "--user", "alice", "--room", "ops", "--history", "2", "--json"],
-    as("alice"),
-  );
-  const first = JSON.parse(await tail.nextLine());
-  assert.deepEqual(Object.keys(first), ["id", "room", "user", "text", "sent_at"]);
-  assert.equal(first.text, "old 2");
-  assert.equal(first.room, "ops");
-  assert.equal(first.user, "alice");
-  assert.ok(Math.abs(first.sent_at - Date.now()) < 60_000, "sent_at is in ms since the epoch");
-  assert.equal(JSON.parse(await tail.nextLine()).text, "old 3");
-
-  // One send process stays open; each line must reach tail before the next is written.
-  await using sender = new Running(["send", "--user", "bot", "--room", "ops"], as("bot"), {
-    withStdin: true,
-  });
-  for (let i = 1; i <= 5; i++) {
-    await sender.write(`live ${i}`);
-    const got = JSON.parse(await tail.nextLine());
-    assert.equal(got.text, `live ${i}`);
-    assert.equal(got.user, "bot");
-  }
-  const done = await sender.finish();
-  assert.equal(done.code, 0, done.stderr);
-});
 
 Deno.test("chatroom tail in a pipe prints plain lines and exits 0 on Ctrl-C", async () => {
   using dir = tempDir();
@@ -146,103 +44,6 @@ Deno.test("chatroom tail in a pipe prints plain lines and exits 0 on Ctrl-C", as
   assert.equal(rest.join(" "), "alice: ␛[2Jhello");
   tail.child.kill("SIGINT");
   assert.equal((await tail.child.status).code, 0);
-});
-
-Deno.test("chatroom tail refuses a room that does not exist", async () => {
-  using dir = tempDir();
-  const { as } = await setUp(dir.path);
-  const run = await runChat(["tail", "--user", "bot", "--room", "nowhere"], { env: as("bot") });
-  assert.equal(run.code, 1);
-  assert.equal(run.stderr, 'chatroom: There is no room named "nowhere"\n');
-});
-
-Deno.test("chatroom rooms: counts and last activity, as a table and as JSON", async () => {
-  using dir = tempDir();
-  const { db, as } = await setUp(dir.path);
-  for (const [room, text] of [["ops", "a"], ["ops", "b"], ["lobby", "c"]]) {
-    await runChat(["send", "--user", "bot", "--room", room, text], { env: as("bot") });
-  }
-  const json = await runChat(["rooms", "--json"], { env: { CHATROOM_DB: db } });
-  assert.equal(json.code, 0, json.stderr);
-  const rows = JSON.parse(json.stdout);
-  assert.deepEqual(rows.map((r: { room: string; messages: number }) => [r.room, r.messages]), [
-    ["lobby", 1],
-    ["ops", 2],
-  ]);
-  assert.ok(rows.every((r: { last_activity: number }) => typeof r.last_activity === "number"));
-
-  const table = await runChat(["rooms"], { env: { CHATROOM_DB: db } });
-  const lines = table.stdout.trimEnd().split("\n");
-  assert.equal(lines[0], "ROOM   MESSAGES  LAST ACTIVITY");
-  assert.match(lines[1], /^lobby {9}1 {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
-  assert.match(lines[2], /^ops {11}2 {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
-});
-
-Deno.test("chatroom export: the whole history as txt, md and json", async () => {
-  using dir = tempDir();
-  const { db, as } = await setUp(dir.path);
-  const sent = Array.from({ length: 1203 }, (_, i) => `message ${i + 1}`);
-  liftLimits(db);
-  await runChat(["send", "--user", "bot", "--room", "ops"], {
-    env: as("bot"),
-    stdin: sent.join("\n") + "\nline\nbreak *bold*\n",
-  });
-  const env = { CHATROOM_DB: db };
-
-  const json = await runChat(["export", "--room", "ops", "--format", "json"], { env });
-  assert.equal(json.code, 0, json.stderr);
-  const all = JSON.parse(json.stdout);
-  assert.equal(all.length, 1205);
-  assert.deepEqual(all.slice(0, 1203).map((m: { text: string }) => m.text), sent);
-  assert.deepEqual(Object.keys(all[0]), ["id", "room", "user", "text", "sent_at"]);
-
-  const txt = await runChat(["export", "--room", "OPS"], { env });
-  const lines = txt.stdout.trimEnd().split("\n");
-  assert.equal(lines.length, 1205);
-  assert.match(lines[0], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d bot: message 1$/);
-
-  const md = await runChat(["export", "--room", "ops", "--format", "md"], { env });
-  const mdLines = md.stdout.trimEnd().split("\n");
-  assert.equal(mdLines[0], "# ops");
-  assert.match(mdLines.at(-1)!, /^- \*\*bot\*\* · .*: break \\\*bold\\\*$/);
-
-  const empty = await runChat(["export", "--room", "nowhere"], { env });
-  assert.equal(empty.code, 1);
-  assert.equal(empty.stderr, 'chatroom: There is no room named "nowhere"\n');
-});
-
-Deno.test("a message with line breaks: indented continuation lines in tail and export, \\n in json", async () => {
-  using dir = tempDir();
-  const { as } = await setUp(dir.path);
-  const text = "first line\n  indented\n2026-01-01 00:00:00 bob: forged";
-  const sent = await runChat(["send", "--user", "alice", "--room", "ops", text], {
-    env: as("alice"),
-  });
-  assert.equal(sent.code, 0, sent.stderr);
-  const env = as("bot");
-  const stamp = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`;
-
-  const txt = await runChat(["export", "--room", "ops"], { env });
-  assert.match(
-    txt.stdout,
-    new RegExp(`^${stamp} alice: first line\n    indented\n  2026-01-01 00:00:00 bob: forged\n$`),
-    "every line after the first starts with two spaces: a line that starts with a date is a message",
-  );
-  await using tail = new Running(["tail", "--user", "bot", "--room", "ops"], env);
-  assert.match(await tail.nextLine(), new RegExp(`^${stamp} alice: first line$`));
-  assert.equal(await tail.nextLine(), "    indented");
-  assert.equal(await tail.nextLine(), "  2026-01-01 00:00:00 bob: forged");
-
-  const md = await runChat(["export", "--room", "ops", "--format", "md"], { env });
-  assert.match(
-    md.stdout,
-    new RegExp(
-      `^# ops\n\n- \\*\\*alice\\*\\* · ${stamp}: first line\\\\\n    indented\\\\\n  2026-01-01`,
-    ),
-    "a hard line break (a backslash) inside the list item, continued indented",
-  );
-  const json = await runChat(["export", "--room", "ops", "--format", "json"], { env });
-  assert.equal(JSON.parse(json.stdout)[0].text, text);
 });
 
 Deno.test("chatroom script commands refuse bad usage with exit 2", async (t) => {
@@ -333,25 +134,285 @@ Deno.test("a journal planted while a follower runs is never read: nothing it nam
   assert.equal(Deno.readTextFileSync(precious), "precious\n");
 });
 
-Deno.test("chatroom tail --after resumes after a message id, without gaps or repeats", async () => {
-  using dir = tempDir();
-  const { as } = await setUp(dir.path);
-  await runChat(["send", "--user", "bot", "--room", "ops"], {
-    env: as("bot"),
-    stdin: "one\ntwo\nthree\nfour\n",
-  });
-  await using tail = new Running(
-    ["tail", "--user", "alice", "--room", "ops", "--after", "2", "--json"],
-    as("alice"),
-  );
-  assert.deepEqual(
-    [JSON.parse(await tail.nextLine()), JSON.parse(await tail.nextLine())]
-      .map((m) => [m.id, m.text]),
-    [[3, "three"], [4, "four"]],
-  );
-  await runChat(["send", "--user", "bot", "--room", "ops", "five"], { env: as("bot") });
-  assert.equal(JSON.parse(await tail.nextLine()).text, "five");
+const STAMP_RE = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`;
 
+for (const { name, ignore, make } of BEDS) {
+  Deno.test({
+    name: `[${name}] chatroom send: TEXT as one message, creating the room, printing nothing`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("bot");
+      const run = await bed.run("bot", [
+        "send",
+        "--user",
+        "bot",
+        "--room",
+        "ops",
+        "deploy",
+        "done",
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, "");
+      assert.equal(run.stderr, "");
+      assert.deepEqual(await bed.texts("ops"), ["deploy done"]);
+    },
+  });
+
+  Deno.test({
+    name: `[${name}] chatroom send: each stdin line, password from stdin, bad lines reported`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("bot");
+      const long = "x".repeat(4001);
+      const run = await bed.run(
+        undefined,
+        ["send", "--user", "bot", "--room", "ops", "--password-stdin"],
+        `bot-password\none\n\n  \ntwo\n${long}\nthree\n`,
+      );
+      assert.equal(run.code, 1);
+      assert.deepEqual(run.stderr.trimEnd().split("\n"), [
+        "chatroom: line 5: Message is 4001 characters long; the limit is 4000. Nothing was sent",
+        "chatroom: 1 of 6 lines were not sent",
+      ]);
+      assert.deepEqual(await bed.texts("ops"), ["one", "two", "three"]);
+    },
+  });
+
+  Deno.test({
+    name: `[${name}] chatroom send: lines over the rate wait their turn, said once, none lost`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("alice");
+      await bed.register("bot");
+      const lines = Array.from({ length: 30 }, (_, i) => `burst ${i + 1}`);
+      const run = await bed.run(
+        "bot",
+        ["send", "--user", "bot", "--room", "ops"],
+        lines.join("\n") + "\n",
+      );
+      assert.equal(run.code, 0, run.stderr);
+      // A burst of 20 goes at once; the rest wait for the rate of 5 a second.
+      assert.equal(
+        run.stderr,
+        "chatroom: line 21: over the rate limit; the rest wait their turn\n",
+      );
+      assert.deepEqual(await bed.texts("ops"), lines);
+      // The limit is per account: alice is not slowed by bot's burst.
+      const other = await bed.run("alice", ["send", "--user", "alice", "--room", "ops", "hello"]);
+      assert.equal(other.code, 0, other.stderr);
+      const over = await bed.run("bot", ["send", "--user", "bot", "--room", "ops", "one more"]);
+      assert.equal(over.code, 0, "one token has come back since: " + over.stderr);
+    },
+  });
+
+  Deno.test({
+    name: `[${name}] chatroom send: a wrong password sends nothing`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("bot");
+      const run = await runChat(["send", "--user", "bot", "--room", "ops", "hi"], {
+        env: { ...bed.env(), CHATROOM_PASSWORD: "not-the-password" },
+        task: bed.task,
+      });
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /^chatroom: Wrong password for bot(, or no such account)?\n$/);
+      assert.deepEqual(await bed.texts("ops"), []);
+    },
+  });
+
+  Deno.test({
+    name: `[${name}] chatroom tail --json: history, then live messages from a long-lived send pipe`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("alice");
+      await bed.register("bot");
+      for (const text of ["old 1", "old 2", "old 3"]) {
+        await bed.run("alice", ["send", "--user", "alice", "--room", "ops", text]);
+      }
+      await using tail = new Running(
+        ["tail", "--user", "alice", "--room", "ops", "--history", "2", "--json"],
+        bed.env("alice"),
+        { command: bed.command },
+      );
+      const first = JSON.parse(await tail.nextLine());
+      assert.deepEqual(Object.keys(first), ["id", "room", "user", "text", "sent_at"]);
+      assert.equal(first.text, "old 2");
+      assert.equal(first.room, "ops");
+      assert.equal(first.user, "alice");
+      assert.ok(Math.abs(first.sent_at - Date.now()) < 60_000, "sent_at is in ms since the epoch");
+      assert.equal(JSON.parse(await tail.nextLine()).text, "old 3");
+
+      // One send process stays open; each line must reach tail before the next is written.
+      await using sender = new Running(["send", "--user", "bot", "--room", "ops"], bed.env("bot"), {
+        withStdin: true,
+        command: bed.command,
+      });
+      for (let i = 1; i <= 5; i++) {
+        await sender.write(`live ${i}`);
+        const got = JSON.parse(await tail.nextLine());
+        assert.equal(got.text, `live ${i}`);
+        assert.equal(got.user, "bot");
+      }
+      const done = await sender.finish();
+      assert.equal(done.code, 0, done.stderr);
+    },
+  });
+
+  Deno.test({
+    name: `[${name}] chatroom tail and export refuse a room that does not exist`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("bot");
+      const run = await bed.run("bot", ["tail", "--user", "bot", "--room", "nowhere"]);
+      assert.equal(run.code, 1);
+      assert.equal(run.stderr, 'chatroom: There is no room named "nowhere"\n');
+      const empty = await runChat(["export", "--room", "nowhere"], {
+        env: bed.readerEnv,
+        task: bed.task,
+      });
+      assert.equal(empty.code, 1);
+      assert.equal(empty.stderr, 'chatroom: There is no room named "nowhere"\n');
+    },
+  });
+
+  Deno.test({
+    name: `[${name}] chatroom rooms: counts and last activity, as a table and as JSON`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("bot");
+      for (const [room, text] of [["ops", "a"], ["ops", "b"], ["lobby", "c"]]) {
+        await bed.run("bot", ["send", "--user", "bot", "--room", room, text]);
+      }
+      const options = { env: bed.readerEnv, task: bed.task };
+      const json = await runChat(["rooms", "--json"], options);
+      assert.equal(json.code, 0, json.stderr);
+      const rows = JSON.parse(json.stdout);
+      assert.deepEqual(rows.map((r: { room: string; messages: number }) => [r.room, r.messages]), [
+        ["lobby", 1],
+        ["ops", 2],
+      ]);
+      assert.ok(rows.every((r: { last_activity: number }) => typeof r.last_activity === "number"));
+
+      const table = await runChat(["rooms"], options);
+      const lines = table.stdout.trimEnd().split("\n");
+      assert.equal(lines[0], "ROOM   MESSAGES  LAST ACTIVITY");
+      assert.match(lines[1], new RegExp(`^lobby {9}1 {2}${STAMP_RE}$`));
+      assert.match(lines[2], new RegExp(`^ops {11}2 {2}${STAMP_RE}$`));
+    },
+  });
+
+  Deno.test({
+    name: `[${name}] chatroom export: the whole history as txt, md and json`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("bot");
+      const sent = Array.from({ length: 1203 }, (_, i) => `message ${i + 1}`);
+      await bed.limit({ burst: 1e9, perSecond: 1e9 }, { burst: 1e9, perSecond: 1e9 });
+      await bed.run(
+        "bot",
+        ["send", "--user", "bot", "--room", "ops"],
+        sent.join("\n") + "\nline\nbreak *bold*\n",
+      );
+      const options = { env: bed.readerEnv, task: bed.task };
+
+      const json = await runChat(["export", "--room", "ops", "--format", "json"], options);
+      assert.equal(json.code, 0, json.stderr);
+      const all = JSON.parse(json.stdout);
+      assert.equal(all.length, 1205);
+      assert.deepEqual(all.slice(0, 1203).map((m: { text: string }) => m.text), sent);
+      assert.deepEqual(Object.keys(all[0]), ["id", "room", "user", "text", "sent_at"]);
+
+      const txt = await runChat(["export", "--room", "OPS"], options);
+      const lines = txt.stdout.trimEnd().split("\n");
+      assert.equal(lines.length, 1205);
+      assert.match(lines[0], new RegExp(`^${STAMP_RE} bot: message 1$`));
+
+      const md = await runChat(["export", "--room", "ops", "--format", "md"], options);
+      const mdLines = md.stdout.trimEnd().split("\n");
+      assert.equal(mdLines[0], "# ops");
+      assert.match(mdLines.at(-1)!, /^- \*\*bot\*\* · .*: break \\\*bold\\\*$/);
+    },
+  });
+
+  Deno.test({
+    name:
+      `[${name}] a message with line breaks: indented continuation lines in tail and export, \\n in json`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("alice");
+      await bed.register("bot");
+      const text = "first line\n  indented\n2026-01-01 00:00:00 bob: forged";
+      const sent = await bed.run("alice", ["send", "--user", "alice", "--room", "ops", text]);
+      assert.equal(sent.code, 0, sent.stderr);
+      const options = { env: bed.readerEnv, task: bed.task };
+
+      const txt = await runChat(["export", "--room", "ops"], options);
+      assert.match(
+        txt.stdout,
+        new RegExp(
+          `^${STAMP_RE} alice: first line\n    indented\n  2026-01-01 00:00:00 bob: forged\n$`,
+        ),
+        "every line after the first starts with two spaces: a line that starts with a date is a message",
+      );
+      await using tail = new Running(["tail", "--user", "bot", "--room", "ops"], bed.env("bot"), {
+        command: bed.command,
+      });
+      assert.match(await tail.nextLine(), new RegExp(`^${STAMP_RE} alice: first line$`));
+      assert.equal(await tail.nextLine(), "    indented");
+      assert.equal(await tail.nextLine(), "  2026-01-01 00:00:00 bob: forged");
+
+      const md = await runChat(["export", "--room", "ops", "--format", "md"], options);
+      assert.match(
+        md.stdout,
+        new RegExp(
+          `^# ops\n\n- \\*\\*alice\\*\\* · ${STAMP_RE}: first line\\\\\n    indented\\\\\n  2026-01-01`,
+        ),
+        "a hard line break (a backslash) inside the list item, continued indented",
+      );
+      const json = await runChat(["export", "--room", "ops", "--format", "json"], options);
+      assert.equal(JSON.parse(json.stdout)[0].text, text);
+    },
+  });
+
+  Deno.test({
+    name: `[${name}] chatroom tail --after resumes after a message id, without gaps or repeats`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("alice");
+      await bed.register("bot");
+      await bed.run("bot", ["send", "--user", "bot", "--room", "ops"], "one\ntwo\nthree\nfour\n");
+      const ids = (await runChat(["export", "--room", "ops", "--format", "json"], {
+        env: bed.readerEnv,
+        task: bed.task,
+      })).stdout;
+      const [, second, third, fourth] = JSON.parse(ids).map((m: { id: number }) => m.id);
+      await using tail = new Running(
+        ["tail", "--user", "alice", "--room", "ops", "--after", String(second), "--json"],
+        bed.env("alice"),
+        { command: bed.command },
+      );
+      assert.deepEqual(
+        [JSON.parse(await tail.nextLine()), JSON.parse(await tail.nextLine())]
+          .map((m) => [m.id, m.text]),
+        [[third, "three"], [fourth, "four"]],
+      );
+      await bed.run("bot", ["send", "--user", "bot", "--room", "ops", "five"]);
+      assert.equal(JSON.parse(await tail.nextLine()).text, "five");
+    },
+  });
+}
+
+Deno.test("chatroom tail takes --history or --after, not both", async () => {
   const both = await runChat(
     ["tail", "--user", "a", "--room", "ops", "--after", "1", "--history", "3"],
   );
