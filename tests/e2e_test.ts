@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { tempDir } from "./_helpers.ts";
 import { type Bed, BEDS } from "./_beds.ts";
 import { PG_ADMIN, tempPg } from "./_postgres.ts";
-import { runChat } from "./_run.ts";
 import { Screen } from "./_tmux.ts";
 
 /** The chat prompt as captured (capture-pane drops trailing spaces). */

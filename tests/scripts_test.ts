@@ -20,7 +20,6 @@ async function setUp(dir: string) {
   };
 }
 
-
 const STAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/;
 
 Deno.test("chatroom tail in a pipe prints plain lines and exits 0 on Ctrl-C", async () => {
