@@ -39,6 +39,8 @@ export class WorkerFollower implements Follower {
     this.#worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const data = event.data;
       if (data.type === "ready") resolve();
+      else if (data.type === "presence") this.#handlers?.onPresence?.(data.present);
+      else if (data.type === "unread") this.#handlers?.onUnread?.(data.unread);
       else if (data.type === "messages") {
         // Drop batches that answer an earlier follow (or come after unfollow).
         if (data.generation === this.#generation) {
@@ -90,6 +92,11 @@ export class WorkerFollower implements Follower {
   unfollow(): void {
     this.#generation++;
     this.#send({ type: "unfollow" });
+  }
+
+  /** Reports who is here and `userId`'s rooms with news, as they change; undefined stops it. */
+  watch(userId: number | undefined): void {
+    this.#send({ type: "watch", userId });
   }
 
   /** Asks for an immediate look, e.g. right after this terminal sent a message. */

@@ -23,10 +23,18 @@ export interface User {
 /** A room as listed in the room menu. */
 export interface Room {
   id: number;
+  /** The room's name; a direct conversation's is "@" and its other member's name. */
   name: string;
   /** When the last message was sent (ms since the epoch), or null for none. */
   lastActivity: number | null;
+  /** What the room is about, as someone set it with /topic; null for none. */
+  topic: string | null;
+  /** A direct conversation's two members, the smaller id first; absent for a room. */
+  members?: readonly [User, User];
 }
+
+/** What a stored line is: a message, a `/me` action, or a new topic. */
+export type MessageKind = "text" | "me" | "topic";
 
 /** A stored chat message. */
 export interface Message {
@@ -40,7 +48,38 @@ export interface Message {
   more: number;
   /** Milliseconds since the epoch. */
   sentAt: number;
+  kind: MessageKind;
 }
+
+/** A message found by a search, with the name of its room. */
+export interface Found extends Message {
+  roomName: string;
+}
+
+/** Someone logged in: in a room, or in the menus (`roomId` null). */
+export interface Presence {
+  userId: number;
+  userName: string;
+  roomId: number | null;
+}
+
+/** A room with news for the reader: messages they have not seen, and how many name them. */
+export interface Unread {
+  room: Room;
+  unread: number;
+  mentions: number;
+}
+
+/** A client is gone when its last heartbeat is older than this. */
+export const PRESENCE_TIMEOUT_MS = 30_000;
+/** How often a client says it is still there. */
+export const HEARTBEAT_MS = 10_000;
+/** Longest topic, in code points. */
+export const MAX_TOPIC_LENGTH = 300;
+/** Most unread messages counted per room ("999+" past it): counting stays bounded. */
+export const MAX_UNREAD_COUNTED = 999;
+/** Most search results shown. */
+export const SEARCH_LIMIT = 20;
 
 /**
  * How fast one account may send messages or create rooms: a burst of `burst`,
@@ -83,4 +122,44 @@ export function checkMessage(text: string): void {
       `Message is ${length} characters long; the limit is ${MAX_MESSAGE_LENGTH}. Nothing was sent`,
     );
   }
+}
+
+/**
+ * Refuses a topic that breaks the message rules, holds a line break or is
+ * longer than {@linkcode MAX_TOPIC_LENGTH}.
+ */
+export function checkTopic(text: string): void {
+  checkMessage(text);
+  if (text.includes("\n")) throw new ChatError("A topic is one line. Nothing was set");
+  const length = [...text].length;
+  if (length > MAX_TOPIC_LENGTH) {
+    throw new ChatError(
+      `The topic is ${length} characters long; the limit is ${MAX_TOPIC_LENGTH}. Nothing was set`,
+    );
+  }
+}
+
+/**
+ * The names `@mentioned` in a text, as typed (without the `@`), each once,
+ * trailing punctuation dropped: `"hi @Bob, @carol!"` names `Bob` and `carol`.
+ */
+export function mentionedNames(text: string): string[] {
+  const names = new Set<string>();
+  for (
+    const match of text.matchAll(/(?:^|[^\p{L}\p{Nd}_.-])@([\p{L}\p{Nd}][\p{L}\p{M}\p{Nd}_.-]*)/gu)
+  ) {
+    names.add(match[1].replace(/[.-]+$/, ""));
+    if (names.size >= 20) break; // a line naming more is not asking each of them
+  }
+  return [...names];
+}
+
+/**
+ * The words of a search, each holding a letter or digit (at most 10):
+ * `"deploy  failed!"` is `["deploy", "failed!"]`.
+ */
+export function searchWords(words: string): string[] {
+  const found = words.split(/\s+/).filter((word) => /[\p{L}\p{Nd}]/u.test(word)).slice(0, 10);
+  if (found.length === 0) throw new ChatError("Search for what? Give a word or more");
+  return found;
 }

@@ -153,6 +153,8 @@ const LOCK_TIMEOUT_MS = 3000;
 
 /** A follower's backstop poll, for a notification lost in a reconnect. */
 const BACKSTOP_MS = 5000;
+/** How long a burst of notifications is gathered before one look at presence and news. */
+const LOOK_DELAY_MS = 30;
 
 /** Opens the PostgreSQL backend at `url`; nothing connects until it is needed. */
 export function openPostgresBackend(url: string): Promise<PostgresBackend> {
@@ -379,6 +381,11 @@ export class PostgresFollower implements Follower {
   #closed = false;
   #unlisten: (() => Promise<void>) | undefined;
   readonly #timer: ReturnType<typeof setInterval>;
+  /** The account whose presence and news are reported, and what was last reported. */
+  #watching: number | undefined;
+  #lastPresence = "";
+  #lastUnread = "";
+  #looking: ReturnType<typeof setTimeout> | undefined;
   readonly #onDrop = () => this.#drop();
 
   constructor(store: PostgresStore, dropped: Set<() => void>, handlers?: FollowerHandlers) {
@@ -398,7 +405,10 @@ export class PostgresFollower implements Follower {
       },
       (err) => this.#error((describeServerError(err, store.path) ?? err as Error).message),
     );
-    this.#timer = setInterval(() => this.poll(), BACKSTOP_MS);
+    this.#timer = setInterval(() => {
+      this.poll();
+      this.#lookSoon(); // heartbeats time out without any notification
+    }, BACKSTOP_MS);
   }
 
   get handlers(): FollowerHandlers | undefined {
@@ -429,6 +439,44 @@ export class PostgresFollower implements Follower {
       return;
     }
     if (room === this.#roomId) this.poll();
+    this.#lookSoon(); // a message anywhere may be news; someone arrived, moved or left
+  }
+
+  watch(userId: number | undefined): void {
+    this.#watching = userId;
+    this.#lastPresence = this.#lastUnread = "";
+    this.#lookSoon();
+  }
+
+  /** One look at who is here and at the rooms with news, for a burst of notifications. */
+  #lookSoon(): void {
+    if (this.#watching === undefined || this.#looking !== undefined || this.#closed) return;
+    this.#looking = setTimeout(() => {
+      this.#lookAround().finally(() => this.#looking = undefined);
+    }, LOOK_DELAY_MS);
+  }
+
+  async #lookAround(): Promise<void> {
+    const userId = this.#watching;
+    if (userId === undefined) return;
+    try {
+      const present = await this.#store.present();
+      const unread = await this.#store.unread(userId);
+      if (userId !== this.#watching || this.#closed) return;
+      const presence = JSON.stringify(present);
+      if (presence !== this.#lastPresence) {
+        this.#lastPresence = presence;
+        this.#handlers?.onPresence?.(present);
+      }
+      const news = JSON.stringify(unread);
+      if (news !== this.#lastUnread) {
+        this.#lastUnread = news;
+        this.#handlers?.onUnread?.(unread);
+      }
+    } catch (err) {
+      if (isConnectionError(err) || err instanceof ChatError) return; // the drop is told once
+      throw err;
+    }
   }
 
   follow(roomId: number, afterId: number): void {
@@ -483,6 +531,7 @@ export class PostgresFollower implements Follower {
   close(): void {
     this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#looking);
     this.#dropped.delete(this.#onDrop);
     this.#unlisten?.().catch(() => {});
   }

@@ -3,7 +3,7 @@
 // who may write what. `chatroom setup` applies it, versioned, under a lock.
 
 /** The schema version this program makes and reads. */
-export const PG_SCHEMA_VERSION = 2;
+export const PG_SCHEMA_VERSION = 3;
 
 /**
  * The group role every chat account of `database` is a member of: roles are
@@ -45,7 +45,11 @@ function literal(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-/** The channel new messages are announced on: `{"room":ID,"id":ID}`. */
+/**
+ * The channel new messages are announced on: `{"room":ID,"id":ID}`; and
+ * `{"presence":true}` when someone arrives, moves or leaves. Anyone may
+ * NOTIFY any channel: a notification is only ever a hint to look.
+ */
 export const CHANNEL = "chatroom";
 
 /**
@@ -256,5 +260,128 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
     PERFORM pg_notify('${CHANNEL}', json_build_object('room', NEW.room_id, 'id', NEW.id)::text);
     RETURN NEW;
   END $$;
+  `,
+  // 3: /me and /topic lines, topics, direct conversations (a room of two, dm_a < dm_b, that
+  // only they can see or write), who is here, read markers, mentions, the bell, full-text search.
+  (group) => `
+  ALTER TABLE chatroom.messages ADD COLUMN kind text NOT NULL DEFAULT 'text'
+    CHECK (kind IN ('text', 'me', 'topic'));
+  ALTER TABLE chatroom.rooms ADD COLUMN topic text
+    CHECK (char_length(topic) <= 300 AND topic !~ '[\\n\\r]');
+  ALTER TABLE chatroom.rooms ADD COLUMN dm_a bigint REFERENCES chatroom.users (id);
+  ALTER TABLE chatroom.rooms ADD COLUMN dm_b bigint REFERENCES chatroom.users (id);
+  -- A room's name has no "@"; a conversation's is "@A+B", so neither can take the other's.
+  ALTER TABLE chatroom.rooms ADD CHECK (
+    (dm_a IS NULL AND dm_b IS NULL AND name !~ '@')
+    OR (dm_a < dm_b AND name = '@' || dm_a || '+' || dm_b));
+  CREATE INDEX rooms_dm_a ON chatroom.rooms (dm_a) WHERE dm_a IS NOT NULL;
+  CREATE INDEX rooms_dm_b ON chatroom.rooms (dm_b) WHERE dm_b IS NOT NULL;
+  CREATE INDEX messages_search ON chatroom.messages USING gin (to_tsvector('simple', text));
+
+  CREATE TABLE chatroom.presence (
+    client text PRIMARY KEY CHECK (char_length(client) <= 64),
+    user_id bigint NOT NULL REFERENCES chatroom.users (id),
+    room_id bigint REFERENCES chatroom.rooms (id),
+    seen_at bigint NOT NULL DEFAULT 0
+  );
+  CREATE TABLE chatroom.read_markers (
+    user_id bigint NOT NULL REFERENCES chatroom.users (id),
+    room_id bigint NOT NULL REFERENCES chatroom.rooms (id),
+    last_read bigint NOT NULL,
+    PRIMARY KEY (user_id, room_id)
+  );
+  CREATE TABLE chatroom.mentions (
+    user_id bigint NOT NULL REFERENCES chatroom.users (id),
+    room_id bigint NOT NULL REFERENCES chatroom.rooms (id),
+    message_id bigint NOT NULL REFERENCES chatroom.messages (id),
+    PRIMARY KEY (user_id, room_id, message_id)
+  );
+  CREATE TABLE chatroom.preferences (
+    user_id bigint PRIMARY KEY REFERENCES chatroom.users (id),
+    bell boolean NOT NULL
+  );
+
+  -- A topic line sets the room's topic, under the room's lock like any message.
+  CREATE OR REPLACE FUNCTION chatroom.before_message() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
+  BEGIN
+    IF TG_RELID <> 'chatroom.messages'::regclass THEN
+      RAISE EXCEPTION 'before_message() is for chatroom.messages only';
+    END IF;
+    PERFORM spend(NEW.user_id, 'message');
+    -- The update holds the room's row lock to the commit: one writer per room at a time.
+    UPDATE rooms SET last_sent_at = now_ms(),
+        topic = CASE WHEN NEW.kind = 'topic' THEN NEW.text ELSE topic END
+      WHERE id = NEW.room_id
+      RETURNING last_sent_at INTO NEW.sent_at;
+    NEW.id := nextval('message_ids');
+    PERFORM pg_notify('${CHANNEL}', json_build_object('room', NEW.room_id, 'id', NEW.id)::text);
+    RETURN NEW;
+  END $$;
+
+  -- Heartbeats carry the server's time; arriving, moving and leaving are announced.
+  CREATE FUNCTION chatroom.on_presence() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
+  BEGIN
+    IF TG_RELID <> 'chatroom.presence'::regclass THEN
+      RAISE EXCEPTION 'on_presence() is for chatroom.presence only';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+      PERFORM pg_notify('${CHANNEL}', '{"presence":true}');
+      RETURN OLD;
+    END IF;
+    NEW.seen_at := now_ms();
+    IF TG_OP = 'INSERT' OR OLD.room_id IS DISTINCT FROM NEW.room_id THEN
+      PERFORM pg_notify('${CHANNEL}', '{"presence":true}');
+    END IF;
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER on_presence BEFORE INSERT OR UPDATE OR DELETE ON chatroom.presence
+    FOR EACH ROW EXECUTE FUNCTION chatroom.on_presence();
+  REVOKE ALL ON FUNCTION chatroom.on_presence() FROM PUBLIC;
+
+  GRANT INSERT (kind) ON chatroom.messages TO ${ident(group)};
+  GRANT INSERT (dm_a, dm_b) ON chatroom.rooms TO ${ident(group)};
+  GRANT SELECT, INSERT, UPDATE (room_id, seen_at), DELETE ON chatroom.presence TO ${ident(group)};
+  GRANT SELECT, INSERT, UPDATE (last_read) ON chatroom.read_markers TO ${ident(group)};
+  GRANT SELECT, INSERT ON chatroom.mentions TO ${ident(group)};
+  GRANT SELECT, INSERT, UPDATE (bell) ON chatroom.preferences TO ${ident(group)};
+
+  -- A direct conversation is seen and written by its two members only.
+  DROP POLICY rooms_read ON chatroom.rooms;
+  DROP POLICY rooms_own ON chatroom.rooms;
+  DROP POLICY messages_read ON chatroom.messages;
+  DROP POLICY messages_own ON chatroom.messages;
+  CREATE POLICY rooms_read ON chatroom.rooms FOR SELECT TO ${ident(group)}
+    USING (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b));
+  CREATE POLICY rooms_own ON chatroom.rooms FOR INSERT TO ${ident(group)}
+    WITH CHECK (created_by = chatroom.me() AND (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b)));
+  -- The subqueries see rooms through rooms_read: a conversation of others is not there.
+  CREATE POLICY messages_read ON chatroom.messages FOR SELECT TO ${ident(group)}
+    USING (EXISTS (SELECT 1 FROM chatroom.rooms r WHERE r.id = room_id));
+  CREATE POLICY messages_own ON chatroom.messages FOR INSERT TO ${ident(group)}
+    WITH CHECK (user_id = chatroom.me()
+      AND EXISTS (SELECT 1 FROM chatroom.rooms r WHERE r.id = room_id));
+
+  ALTER TABLE chatroom.presence ENABLE ROW LEVEL SECURITY;
+  ALTER TABLE chatroom.read_markers ENABLE ROW LEVEL SECURITY;
+  ALTER TABLE chatroom.mentions ENABLE ROW LEVEL SECURITY;
+  ALTER TABLE chatroom.preferences ENABLE ROW LEVEL SECURITY;
+  CREATE POLICY presence_read ON chatroom.presence FOR SELECT TO ${ident(group)}
+    USING (room_id IS NULL OR EXISTS (SELECT 1 FROM chatroom.rooms r WHERE r.id = room_id));
+  CREATE POLICY presence_own ON chatroom.presence FOR ALL TO ${ident(group)}
+    USING (user_id = chatroom.me())
+    WITH CHECK (user_id = chatroom.me()
+      AND (room_id IS NULL OR EXISTS (SELECT 1 FROM chatroom.rooms r WHERE r.id = room_id)));
+  CREATE POLICY read_markers_own ON chatroom.read_markers FOR ALL TO ${ident(group)}
+    USING (user_id = chatroom.me()) WITH CHECK (user_id = chatroom.me());
+  CREATE POLICY preferences_own ON chatroom.preferences FOR ALL TO ${ident(group)}
+    USING (user_id = chatroom.me()) WITH CHECK (user_id = chatroom.me());
+  -- You see the mentions of you; you may note mentions only in a message of your own.
+  CREATE POLICY mentions_read ON chatroom.mentions FOR SELECT TO ${ident(group)}
+    USING (user_id = chatroom.me());
+  CREATE POLICY mentions_own ON chatroom.mentions FOR INSERT TO ${ident(group)}
+    WITH CHECK (EXISTS (SELECT 1 FROM chatroom.messages m WHERE m.id = message_id
+      AND m.room_id = mentions.room_id AND m.user_id = chatroom.me()));
   `,
 ];

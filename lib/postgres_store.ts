@@ -6,11 +6,22 @@ import type { Sql } from "postgres";
 import { ChatError, WaitError } from "./errors.ts";
 import {
   checkMessage,
+  checkTopic,
+  type Found,
   HISTORY_ON_JOIN,
+  MAX_TOPIC_LENGTH,
+  MAX_UNREAD_COUNTED,
+  mentionedNames,
   type Message,
+  type MessageKind,
+  type Presence,
+  PRESENCE_TIMEOUT_MS,
   type Room,
   ROOM_LIST_LIMIT,
+  SEARCH_LIMIT,
+  searchWords,
   SHOWN_TEXT_LIMIT,
+  type Unread,
 } from "./model.ts";
 import {
   checkNewName,
@@ -89,7 +100,14 @@ export function describeServerError(err: unknown, where: string): ChatError | un
 const MESSAGE_COLUMNS = (sql: Sql) =>
   sql`m.id, m.room_id, m.user_id, substr(u.name, 1, 64) AS user_name,
     substr(m.text, 1, ${SHOWN_TEXT_LIMIT}) AS text,
-    greatest(0, char_length(m.text) - ${SHOWN_TEXT_LIMIT}) AS more, m.sent_at`;
+    greatest(0, char_length(m.text) - ${SHOWN_TEXT_LIMIT}) AS more, m.sent_at, m.kind`;
+
+/** A room's columns as toRoom() reads them, from `rooms` (or what is named so). */
+const ROOM_COLUMNS = (sql: Sql) =>
+  sql`rooms.id, substr(rooms.name, 1, 64) AS name, rooms.last_sent_at AS last,
+    substr(rooms.topic, 1, ${MAX_TOPIC_LENGTH}) AS topic, rooms.dm_a, rooms.dm_b,
+    (SELECT substr(name, 1, 64) FROM users WHERE id = rooms.dm_a) AS dm_a_name,
+    (SELECT substr(name, 1, 64) FROM users WHERE id = rooms.dm_b) AS dm_b_name`;
 
 /** Rooms and messages on a PostgreSQL server, as the account `sql` logged in as. */
 export class PostgresStore implements Store {
@@ -141,8 +159,8 @@ export class PostgresStore implements Store {
 
   async findRoom(name: string): Promise<Room | undefined> {
     const [row] = await this.#ask(() =>
-      this.sql`SELECT id, substr(name, 1, 64) AS name, last_sent_at AS last
-        FROM rooms WHERE name_key = ${nameKey(name.trim())}`
+      this.sql`SELECT ${ROOM_COLUMNS(this.sql)}
+        FROM rooms WHERE name_key = ${nameKey(name.trim())} AND dm_a IS NULL`
     );
     return row ? toRoom(row) : undefined;
   }
@@ -152,7 +170,7 @@ export class PostgresStore implements Store {
     try {
       const [row] = await this.sql`INSERT INTO rooms (name, name_key, skeleton, created_by)
         VALUES (${name}, ${nameKey(name)}, ${nameSkeleton(name)}, ${createdBy})
-        RETURNING id, name, last_sent_at AS last`;
+        RETURNING id, name, last_sent_at AS last, topic`;
       return toRoom(row);
     } catch (err) {
       // Another client made it (or a look-alike) since we looked: say which, as the check would.
@@ -175,19 +193,28 @@ export class PostgresStore implements Store {
     }
   }
 
-  async listRooms(options: { limit?: number; search?: string } = {}): Promise<Room[]> {
+  async listRooms(
+    options: { limit?: number; search?: string; userId?: number } = {},
+  ): Promise<Room[]> {
+    // A direct conversation is listed to its two members only (the server shows no other),
+    // and only when not searching.
+    const dms = options.search === undefined && options.userId !== undefined;
     const rows = await this.#ask(() =>
-      this.sql`SELECT id, substr(name, 1, 64) AS name, last_sent_at AS last FROM rooms
-        WHERE name_key LIKE ${nameLikePattern(options.search)}
+      this.sql`SELECT ${ROOM_COLUMNS(this.sql)} FROM rooms
+        WHERE (dm_a IS NULL AND name_key LIKE ${nameLikePattern(options.search)})
+          OR (${dms} AND dm_a IS NOT NULL)
         ORDER BY coalesce(last_sent_at, created_at) DESC, last_sent_at IS NULL, name_key
         LIMIT ${options.limit ?? ROOM_LIST_LIMIT}`
     );
-    return rows.map(toRoom);
+    return rows.map((row) => toRoom(row, options.userId));
   }
 
-  async countRooms(search?: string): Promise<number> {
+  async countRooms(search?: string, userId?: number): Promise<number> {
+    const dms = search === undefined && userId !== undefined;
     const [row] = await this.#ask(() =>
-      this.sql`SELECT count(*) AS n FROM rooms WHERE name_key LIKE ${nameLikePattern(search)}`
+      this.sql`SELECT count(*) AS n FROM rooms
+        WHERE (dm_a IS NULL AND name_key LIKE ${nameLikePattern(search)})
+          OR (${dms} AND dm_a IS NOT NULL)`
     );
     return safeNumber(row?.n);
   }
@@ -206,7 +233,8 @@ export class PostgresStore implements Store {
   async *roomStats(): AsyncGenerator<Room & { messages: number }> {
     const rows = this.sql`SELECT r.id, substr(r.name, 1, 64) AS name, r.last_sent_at AS last,
         (SELECT count(*) FROM messages WHERE room_id = r.id) AS messages
-      FROM rooms r ORDER BY r.last_sent_at IS NULL, r.last_sent_at DESC, r.name_key`.cursor(500);
+      FROM rooms r WHERE r.dm_a IS NULL
+      ORDER BY r.last_sent_at IS NULL, r.last_sent_at DESC, r.name_key`.cursor(500);
     try {
       for await (const batch of rows) {
         for (const row of batch) yield { ...toRoom(row), messages: safeNumber(row.messages) };
@@ -216,13 +244,189 @@ export class PostgresStore implements Store {
     }
   }
 
-  async addMessage(roomId: number, userId: number, text: string): Promise<number> {
-    checkMessage(text);
-    const [row] = await this.#ask(() =>
-      this.sql`INSERT INTO messages (room_id, user_id, text)
-        VALUES (${roomId}, ${userId}, ${text}) RETURNING id`
+  async addMessage(
+    roomId: number,
+    userId: number,
+    text: string,
+    kind: MessageKind = "text",
+  ): Promise<number> {
+    if (kind === "topic") checkTopic(text);
+    else checkMessage(text);
+    const keys = mentionedNames(text).map(nameKey);
+    return await this.#ask(() =>
+      this.sql.begin(async (tx) => {
+        const [row] = await tx`INSERT INTO messages (room_id, user_id, text, kind)
+          VALUES (${roomId}, ${userId}, ${text}, ${kind}) RETURNING id`;
+        if (keys.length > 0) {
+          await tx`INSERT INTO mentions (user_id, room_id, message_id)
+            SELECT id, ${roomId}, ${row.id} FROM users
+            WHERE name_key = ANY(${keys}) AND id <> ${userId} ON CONFLICT DO NOTHING`;
+        }
+        return safeNumber(row.id);
+      })
     );
-    return safeNumber(row.id);
+  }
+
+  async messagesBefore(roomId: number, beforeId: number, limit: number): Promise<Message[]> {
+    const rows = await this.#ask(() =>
+      this.sql`SELECT * FROM (
+        SELECT ${MESSAGE_COLUMNS(this.sql)} FROM messages m JOIN users u ON u.id = m.user_id
+        WHERE m.room_id = ${roomId} AND m.id < ${beforeId} ORDER BY m.id DESC LIMIT ${limit}
+      ) earlier ORDER BY id`
+    );
+    return rows.map(toMessage);
+  }
+
+  /**
+   * Up to `limit` messages holding every word of `words` (PostgreSQL's
+   * full-text search, 'simple' configuration), newest first: in `roomId`, or
+   * in every room the server shows this account.
+   */
+  async search(
+    words: string,
+    { userId, roomId, limit = SEARCH_LIMIT }: { userId: number; roomId?: number; limit?: number },
+  ): Promise<Found[]> {
+    const query = searchWords(words).join(" ");
+    const rows = await this.#ask(() =>
+      this.sql`SELECT ${MESSAGE_COLUMNS(this.sql)}, substr(r.name, 1, 64) AS r_name, r.dm_a, r.dm_b,
+          (SELECT substr(name, 1, 64) FROM users WHERE id = r.dm_a) AS dm_a_name,
+          (SELECT substr(name, 1, 64) FROM users WHERE id = r.dm_b) AS dm_b_name
+        FROM messages m JOIN users u ON u.id = m.user_id JOIN rooms r ON r.id = m.room_id
+        WHERE to_tsvector('simple', m.text) @@ plainto_tsquery('simple', ${query})
+          AND (${roomId ?? null}::bigint IS NULL OR m.room_id = ${roomId ?? null})
+        ORDER BY m.id DESC LIMIT ${limit}`
+    );
+    return rows.map((row) => ({
+      ...toMessage(row),
+      roomName: toRoom({ ...row, id: row.room_id, name: row.r_name }, userId).name,
+    }));
+  }
+
+  async openDirect(userId: number, otherName: string): Promise<Room> {
+    const [other] = await this.#ask(() =>
+      this.sql`SELECT id FROM users WHERE name_key = ${
+        nameKey(normalizeName(otherName, "User name"))
+      }`
+    );
+    if (!other) throw new ChatError(`There is no account named "${otherName.trim()}"`);
+    const otherId = safeNumber(other.id);
+    if (otherId === userId) throw new ChatError("That is you: talk to someone else");
+    const [a, b] = userId < otherId ? [userId, otherId] : [otherId, userId];
+    const find = async () => {
+      const [row] = await this.#ask(() =>
+        this.sql`SELECT ${ROOM_COLUMNS(this.sql)} FROM rooms WHERE dm_a = ${a} AND dm_b = ${b}`
+      );
+      return row ? toRoom(row, userId) : undefined;
+    };
+    const found = await find();
+    if (found) return found;
+    const key = `@${a}+${b}`;
+    try {
+      await this.sql`INSERT INTO rooms (name, name_key, skeleton, created_by, dm_a, dm_b)
+        VALUES (${key}, ${key}, ${key}, ${userId}, ${a}, ${b})`;
+    } catch (err) {
+      const raced = await find();
+      if (raced) return raced;
+      const described = describeServerError(err, this.path) ?? err;
+      if (described instanceof WaitError) {
+        throw new WaitError(
+          `You are opening conversations too fast; wait ${
+            Math.ceil(described.waitMs / 1000)
+          } s and try again`,
+          described.waitMs,
+        );
+      }
+      throw described;
+    }
+    return (await find())!;
+  }
+
+  async announce(client: string, userId: number, roomId: number | null): Promise<void> {
+    // The server stamps its own time and says when someone arrives or moves.
+    await this.#ask(() =>
+      this
+        .sql`INSERT INTO presence (client, user_id, room_id) VALUES (${client}, ${userId}, ${roomId})
+        ON CONFLICT (client) DO UPDATE SET room_id = excluded.room_id, seen_at = 0`
+    );
+  }
+
+  async depart(client: string): Promise<void> {
+    await this.#ask(() => this.sql`DELETE FROM presence WHERE client = ${client}`);
+  }
+
+  async present(): Promise<Presence[]> {
+    const rows = await this.#ask(() =>
+      this.sql`SELECT DISTINCT p.user_id, substr(u.name, 1, 64) AS name, u.name_key, p.room_id
+        FROM presence p JOIN users u ON u.id = p.user_id
+        WHERE p.seen_at BETWEEN chatroom.now_ms() - ${PRESENCE_TIMEOUT_MS}
+          AND chatroom.now_ms() + ${PRESENCE_TIMEOUT_MS}
+        ORDER BY u.name_key, p.room_id LIMIT 1000`
+    );
+    return rows.map((row) => ({
+      userId: safeNumber(row.user_id),
+      userName: shownName(String(row.name)),
+      roomId: row.room_id == null ? null : safeNumber(row.room_id),
+    }));
+  }
+
+  async markRead(userId: number, roomId: number, messageId: number): Promise<void> {
+    await this.#ask(() =>
+      this.sql`INSERT INTO read_markers VALUES (${userId}, ${roomId}, ${messageId})
+        ON CONFLICT (user_id, room_id)
+        DO UPDATE SET last_read = greatest(read_markers.last_read, excluded.last_read)`
+    );
+  }
+
+  async lastRead(userId: number, roomId: number): Promise<number> {
+    const [row] = await this.#ask(() =>
+      this.sql`SELECT last_read FROM read_markers WHERE user_id = ${userId} AND room_id = ${roomId}`
+    );
+    return safeNumber(row?.last_read);
+  }
+
+  async unread(userId: number): Promise<Unread[]> {
+    const rows = await this.#ask(() =>
+      this.sql`WITH mine (room_id) AS (
+          SELECT room_id FROM read_markers WHERE user_id = ${userId}
+          UNION SELECT id FROM rooms WHERE dm_a = ${userId}
+          UNION SELECT id FROM rooms WHERE dm_b = ${userId}
+          UNION SELECT room_id FROM mentions WHERE user_id = ${userId}
+          LIMIT 500
+        ), rooms AS (
+          SELECT r.*, k.last_read,
+            (SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.room_id = r.id
+               AND m.id > coalesce(k.last_read, 0) AND m.user_id <> ${userId}
+               AND m.kind <> 'topic' LIMIT ${MAX_UNREAD_COUNTED}) n) AS unread,
+            (SELECT count(*) FROM (SELECT 1 FROM mentions x WHERE x.user_id = ${userId}
+               AND x.room_id = r.id AND x.message_id > coalesce(k.last_read, 0)
+               LIMIT ${MAX_UNREAD_COUNTED}) n) AS mentions
+          FROM mine JOIN chatroom.rooms r ON r.id = mine.room_id
+          LEFT JOIN read_markers k ON k.user_id = ${userId} AND k.room_id = r.id
+        )
+        SELECT ${ROOM_COLUMNS(this.sql)}, rooms.unread, rooms.mentions,
+          rooms.last_read IS NULL AS unvisited
+        FROM rooms WHERE rooms.mentions > 0
+          OR (rooms.unread > 0 AND (rooms.last_read IS NOT NULL OR rooms.dm_a IS NOT NULL))`
+    );
+    return rows.map((row) => ({
+      room: toRoom(row, userId),
+      unread: row.unvisited && row.dm_a == null ? safeNumber(row.mentions) : safeNumber(row.unread),
+      mentions: safeNumber(row.mentions),
+    }));
+  }
+
+  async bell(userId: number): Promise<boolean> {
+    const [row] = await this.#ask(() =>
+      this.sql`SELECT bell FROM preferences WHERE user_id = ${userId}`
+    );
+    return row ? row.bell === true : true;
+  }
+
+  async setBell(userId: number, on: boolean): Promise<void> {
+    await this.#ask(() =>
+      this.sql`INSERT INTO preferences VALUES (${userId}, ${on})
+        ON CONFLICT (user_id) DO UPDATE SET bell = excluded.bell`
+    );
   }
 
   async recentMessages(roomId: number, limit = HISTORY_ON_JOIN): Promise<Message[]> {

@@ -1,4 +1,4 @@
-import type { Message } from "./model.ts";
+import type { Message, Presence, Unread } from "./model.ts";
 
 /** What the main thread tells the watch worker. */
 export type ToWorker =
@@ -12,7 +12,9 @@ export type ToWorker =
   /** Stop delivering until the next `follow`. */
   | { type: "unfollow" }
   /** Look for new messages now (the main thread just wrote one). */
-  | { type: "poll" };
+  | { type: "poll" }
+  /** Report who is here and, for `userId`, the rooms with news (none: stop reporting). */
+  | { type: "watch"; userId: number | undefined };
 
 /** What the watch worker posts back. */
 export type FromWorker =
@@ -24,5 +26,9 @@ export type FromWorker =
    * `generation` of the follow it answers tells stale batches apart.
    */
   | { type: "messages"; roomId: number; generation: number; messages: Message[] }
+  /** Who is logged in, sent when it changed since the last report (and first after `watch`). */
+  | { type: "presence"; present: Presence[] }
+  /** The watched account's rooms with news, sent when they changed (and first after `watch`). */
+  | { type: "unread"; unread: Unread[] }
   /** The worker could not read the database; `message` is one line for the user. */
   | { type: "error"; message: string };

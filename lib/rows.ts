@@ -1,7 +1,7 @@
 // Rows as either backend returns them, read into the model. Everything in a
 // row may have been written by hand (with sqlite3 or psql): numbers and times
 // are checked, names are shown inert when they break the rules.
-import type { Message, Room } from "./model.ts";
+import type { Message, MessageKind, Room } from "./model.ts";
 import { shownName } from "./names.ts";
 
 /** A row of named columns. */
@@ -41,17 +41,32 @@ export function safeTime(value: unknown): number {
   return Math.abs(time) <= MAX_TIME ? time : 0;
 }
 
-/** A room from a row of `id`, `name` and `last` (its last message's time, or null). */
-export function toRoom(row: Row): Room {
-  return {
+/**
+ * A room from a row of `id`, `name`, `last` (its last message's time, or
+ * null), `topic`, and for a direct conversation `dm_a`, `dm_a_name`, `dm_b`,
+ * `dm_b_name`: its name is then "@" and the member who is not `viewer`.
+ */
+export function toRoom(row: Row, viewer?: number): Room {
+  const room: Room = {
     id: safeNumber(row.id),
     name: shownName(String(row.name)),
     lastActivity: row.last == null ? null : safeTime(row.last),
+    topic: row.topic == null ? null : String(row.topic),
   };
+  if (row.dm_a == null || row.dm_b == null) return room;
+  const members = [
+    { id: safeNumber(row.dm_a), name: shownName(String(row.dm_a_name)) },
+    { id: safeNumber(row.dm_b), name: shownName(String(row.dm_b_name)) },
+  ] as const;
+  const other = members[0].id === viewer ? members[1] : members[0];
+  return { ...room, name: `@${other.name}`, members };
 }
 
-/** A message from a row of `id`, `room_id`, `user_id`, `user_name`, `text`, `more`, `sent_at`. */
+const KINDS: readonly string[] = ["text", "me", "topic"] satisfies MessageKind[];
+
+/** A message from a row of `id`, `room_id`, `user_id`, `user_name`, `text`, `more`, `sent_at`, `kind`. */
 export function toMessage(row: Row): Message {
+  const kind = String(row.kind ?? "text");
   return {
     id: safeNumber(row.id),
     roomId: safeNumber(row.room_id),
@@ -60,5 +75,7 @@ export function toMessage(row: Row): Message {
     text: String(row.text),
     more: safeNumber(row.more),
     sentAt: safeTime(row.sent_at),
+    // A kind written by hand that chatroom does not know is shown as what it holds: text.
+    kind: KINDS.includes(kind) ? kind as MessageKind : "text",
   };
 }

@@ -69,6 +69,43 @@ export const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
     fillSkeletons(db);
     rekey(db);
   },
+  // /me and /topic lines, topics, direct conversations (a room of two: dm_a < dm_b), who is
+  // here (a heartbeat per client), read markers, mentions, the bell, and full-text search
+  // (contentless: the text stays in messages; chatroom writes each message's words).
+  `
+  ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';
+  ALTER TABLE rooms ADD COLUMN topic TEXT;
+  ALTER TABLE rooms ADD COLUMN dm_a INTEGER REFERENCES users (id);
+  ALTER TABLE rooms ADD COLUMN dm_b INTEGER REFERENCES users (id);
+  CREATE TABLE presence (
+    client TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    room_id INTEGER REFERENCES rooms (id),
+    seen_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE read_markers (
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    room_id INTEGER NOT NULL REFERENCES rooms (id),
+    last_read INTEGER NOT NULL,
+    PRIMARY KEY (user_id, room_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE mentions (
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    room_id INTEGER NOT NULL REFERENCES rooms (id),
+    message_id INTEGER NOT NULL REFERENCES messages (id),
+    PRIMARY KEY (user_id, room_id, message_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE preferences (
+    user_id INTEGER PRIMARY KEY REFERENCES users (id),
+    bell INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX rooms_by_dm ON rooms (dm_a, dm_b) WHERE dm_a IS NOT NULL;
+  CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    text, content = '', tokenize = 'unicode61 remove_diacritics 2'
+  );
+  INSERT INTO messages_fts (rowid, text)
+    SELECT id, substr(text, 1, 4000) FROM messages WHERE id BETWEEN 1 AND 9007199254740991;
+  `,
 ];
 
 /**

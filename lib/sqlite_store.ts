@@ -15,13 +15,24 @@ import {
 import { ChatError, WaitError } from "./errors.ts";
 import {
   checkMessage,
+  checkTopic,
   DEFAULT_LIMITS,
+  type Found,
   HISTORY_ON_JOIN,
+  MAX_TOPIC_LENGTH,
+  MAX_UNREAD_COUNTED,
+  mentionedNames,
   type Message,
+  type MessageKind,
+  type Presence,
+  PRESENCE_TIMEOUT_MS,
   type Rate,
   type Room,
   ROOM_LIST_LIMIT,
+  SEARCH_LIMIT,
+  searchWords,
   SHOWN_TEXT_LIMIT,
+  type Unread,
   type User,
 } from "./model.ts";
 import {
@@ -637,7 +648,7 @@ export class SqliteStore implements Store {
       const { lastInsertRowid } = this.#sql(
         "INSERT INTO rooms (name, name_key, skeleton, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
       ).run(name, nameKey(name), nameSkeleton(name), createdBy, this.#now());
-      return { id: Number(lastInsertRowid), name, lastActivity: null };
+      return { id: Number(lastInsertRowid), name, lastActivity: null, topic: null };
     });
   }
 
@@ -645,7 +656,7 @@ export class SqliteStore implements Store {
   findRoom(name: string): Room | undefined {
     return this.#read(() => {
       const row = this.#sql(
-        `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key = ?`,
+        `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key = ? AND dm_a IS NULL`,
       ).get(nameKey(name.trim()));
       return row ? toRoom(row) : undefined;
     });
@@ -670,12 +681,16 @@ export class SqliteStore implements Store {
    * or their creation when they have none, the most recent first; with
    * `search`, only rooms whose name holds it, ignoring case.
    */
-  listRooms(options: { limit?: number; search?: string } = {}): Room[] {
+  listRooms(options: { limit?: number; search?: string; userId?: number } = {}): Room[] {
     return this.#read(() => {
+      // A direct conversation is listed to its two members only, and only when not searching.
+      const dms = options.search === undefined ? options.userId ?? -1 : -1;
       return this.#sql(
-        `SELECT ${ROOM_COLUMNS} FROM rooms WHERE name_key LIKE ? ESCAPE '\\'
+        `SELECT ${ROOM_COLUMNS} FROM rooms
+         WHERE (dm_a IS NULL AND name_key LIKE ? ESCAPE '\\') OR ? IN (dm_a, dm_b)
          ORDER BY coalesce(last, created_at) DESC, last IS NULL, name_key LIMIT ?`,
-      ).all(nameLikePattern(options.search), options.limit ?? ROOM_LIST_LIMIT).map(toRoom);
+      ).all(nameLikePattern(options.search), dms, options.limit ?? ROOM_LIST_LIMIT)
+        .map((row) => toRoom(row, options.userId));
     });
   }
 
@@ -696,11 +711,13 @@ export class SqliteStore implements Store {
   }
 
   /** How many rooms there are; with `search`, how many have a name that holds it. */
-  countRooms(search?: string): number {
+  countRooms(search?: string, userId?: number): number {
     return this.#read(() => {
       return Number(
-        this.#sql("SELECT count(*) AS n FROM rooms WHERE name_key LIKE ? ESCAPE '\\'")
-          .get(nameLikePattern(search))?.n,
+        this.#sql(
+          `SELECT count(*) AS n FROM rooms
+           WHERE (dm_a IS NULL AND name_key LIKE ? ESCAPE '\\') OR ? IN (dm_a, dm_b)`,
+        ).get(nameLikePattern(search), search === undefined ? userId ?? -1 : -1)?.n,
       );
     });
   }
@@ -714,7 +731,7 @@ export class SqliteStore implements Store {
     this.#checkSchema();
     const rows = this.#db.prepare(
       `SELECT r.id, substr(r.name, 1, 64) AS name, count(m.id) AS messages, max(m.sent_at) AS last
-       FROM rooms r LEFT JOIN messages m ON m.room_id = r.id
+       FROM rooms r LEFT JOIN messages m ON m.room_id = r.id WHERE r.dm_a IS NULL
        GROUP BY r.id ORDER BY last IS NULL, last DESC, r.name_key`,
     );
     rows.setReadBigInts(true);
@@ -725,8 +742,9 @@ export class SqliteStore implements Store {
    * Stores a message and returns its id. Empty, over-long and control-holding
    * texts are refused, and so is an account over its rate.
    */
-  addMessage(roomId: number, userId: number, text: string): number {
-    checkMessage(text);
+  addMessage(roomId: number, userId: number, text: string, kind: MessageKind = "text"): number {
+    if (kind === "topic") checkTopic(text);
+    else checkMessage(text);
     const id = this.#transaction(() => {
       const wait = this.#spend(userId, "message");
       if (wait > 0) {
@@ -739,8 +757,8 @@ export class SqliteStore implements Store {
         );
       }
       const { lastInsertRowid } = this.#sql(
-        "INSERT INTO messages (room_id, user_id, text, sent_at) VALUES (?, ?, ?, ?)",
-      ).run(roomId, userId, text, this.#now());
+        "INSERT INTO messages (room_id, user_id, text, sent_at, kind) VALUES (?, ?, ?, ?, ?)",
+      ).run(roomId, userId, text, this.#now(), kind);
       const id = safeNumber(lastInsertRowid, -1);
       // After a planted id past 2^53, every new one would be too: no reader could tell them apart.
       if (id < 1) {
@@ -748,10 +766,212 @@ export class SqliteStore implements Store {
           `${this.path} holds a message id past 2^53 that was written by hand; chatroom cannot number messages after it`,
         );
       }
+      this.#sql("INSERT INTO messages_fts (rowid, text) VALUES (?, ?)").run(id, text);
+      if (kind === "topic") this.#sql("UPDATE rooms SET topic = ? WHERE id = ?").run(text, roomId);
+      for (const name of mentionedNames(text)) {
+        const named = this.#sql("SELECT id FROM users WHERE name_key = ?").get(nameKey(name));
+        if (!named || safeNumber(named.id) === userId) continue;
+        this.#sql("INSERT OR IGNORE INTO mentions VALUES (?, ?, ?)").run(named.id, roomId, id);
+      }
       return id;
     });
     if (this.path !== ":memory:") this.#wake.ping();
     return id;
+  }
+
+  /** Up to `limit` messages of a room before message `beforeId`, oldest first. */
+  messagesBefore(roomId: number, beforeId: number, limit: number): Message[] {
+    return this.#read(() => {
+      return this.#sql(
+        `SELECT * FROM (
+           SELECT ${MESSAGE_COLUMNS}
+           FROM messages m JOIN users u ON u.id = m.user_id
+           WHERE m.room_id = ? AND m.id BETWEEN 1 AND ? - 1 ORDER BY m.id DESC LIMIT ?
+         ) ORDER BY id`,
+      ).all(roomId, Math.min(beforeId, MAX_ID), limit).map(toMessage);
+    });
+  }
+
+  /**
+   * Up to `limit` messages holding every word of `words` (SQLite's FTS5,
+   * words as its unicode61 tokenizer splits them), newest first: in
+   * `roomId`, or in every room (and direct conversation of `userId`).
+   */
+  search(
+    words: string,
+    { userId, roomId, limit = SEARCH_LIMIT }: { userId: number; roomId?: number; limit?: number },
+  ): Found[] {
+    // Each word a quoted phrase: nothing the user types is FTS5 syntax.
+    const query = searchWords(words).map((word) => `"${word.replaceAll('"', '""')}"`).join(" ");
+    return this.#read(() => {
+      return this.#sql(
+        `SELECT ${MESSAGE_COLUMNS}, r.id AS r_id, substr(r.name, 1, 64) AS r_name, r.dm_a, r.dm_b,
+           (SELECT substr(name, 1, 64) FROM users WHERE id = r.dm_a) AS dm_a_name,
+           (SELECT substr(name, 1, 64) FROM users WHERE id = r.dm_b) AS dm_b_name
+         FROM messages_fts f JOIN messages m ON m.id = f.rowid
+         JOIN users u ON u.id = m.user_id JOIN rooms r ON r.id = m.room_id
+         WHERE messages_fts MATCH ? AND m.id BETWEEN 1 AND ${MAX_ID}
+           AND (? IS NULL OR m.room_id = ?) AND (r.dm_a IS NULL OR ? IN (r.dm_a, r.dm_b))
+         ORDER BY f.rowid DESC LIMIT ?`,
+      ).all(query, roomId ?? null, roomId ?? null, userId, limit).map((row) => ({
+        ...toMessage(row),
+        roomName: toRoom({ ...row, id: row.r_id, name: row.r_name }, userId).name,
+      }));
+    });
+  }
+
+  /** The direct conversation of `userId` with the account named `otherName`, made if need be. */
+  openDirect(userId: number, otherName: string): Room {
+    const other = this.findUser(normalizeName(otherName, "User name"));
+    if (!other) throw new ChatError(`There is no account named "${otherName.trim()}"`);
+    if (other.id === userId) throw new ChatError("That is you: talk to someone else");
+    const [a, b] = userId < other.id ? [userId, other.id] : [other.id, userId];
+    const find = () =>
+      this.#read(() => {
+        const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE dm_a = ? AND dm_b = ?`)
+          .get(a, b);
+        return row ? toRoom(row, userId) : undefined;
+      });
+    const found = find();
+    if (found) return found;
+    try {
+      this.#transaction(() => {
+        const wait = this.#spend(userId, "room");
+        if (wait > 0) {
+          throw new WaitError(
+            `You are opening conversations too fast; wait ${
+              Math.ceil(wait / 1000)
+            } s and try again`,
+            wait,
+          );
+        }
+        // A key no room name can have: names hold no "@" or "+".
+        const key = `@${a}+${b}`;
+        this.#sql(
+          `INSERT INTO rooms (name, name_key, skeleton, created_by, created_at, dm_a, dm_b)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        ).run(key, key, key, userId, this.#now(), a, b);
+      });
+    } catch (err) {
+      const raced = find(); // the other member opened it meanwhile
+      if (raced) return raced;
+      throw err;
+    }
+    return find()!;
+  }
+
+  /** Says that `client` (one terminal of `userId`) is in `roomId`, or in the menus, now. */
+  announce(client: string, userId: number, roomId: number | null): void {
+    const moved = this.#transaction(() => {
+      const before = this.#sql("SELECT room_id FROM presence WHERE client = ?").get(client);
+      this.#sql(
+        `INSERT INTO presence VALUES (?, ?, ?, ?) ON CONFLICT (client)
+         DO UPDATE SET room_id = excluded.room_id, seen_at = excluded.seen_at`,
+      ).run(client, userId, roomId, this.#now());
+      return !before || (before.room_id == null ? null : safeNumber(before.room_id)) !== roomId;
+    });
+    // A heartbeat changes nothing anyone sees: only arriving and moving wake the others.
+    if (moved && this.path !== ":memory:") this.#wake.ping();
+  }
+
+  /** Says that `client` is gone. */
+  depart(client: string): void {
+    this.#write(() => this.#sql("DELETE FROM presence WHERE client = ?").run(client));
+    if (this.path !== ":memory:") this.#wake.ping();
+  }
+
+  /**
+   * Who is logged in now: a heartbeat within PRESENCE_TIMEOUT_MS (one from
+   * the future, planted, counts as none), each account once per room.
+   */
+  present(): Presence[] {
+    return this.#read(() => {
+      const now = this.#now();
+      return this.#sql(
+        `SELECT DISTINCT p.user_id, substr(u.name, 1, 64) AS name, p.room_id
+         FROM presence p JOIN users u ON u.id = p.user_id
+         WHERE p.seen_at BETWEEN ? AND ? ORDER BY u.name_key, p.room_id LIMIT 1000`,
+      ).all(now - PRESENCE_TIMEOUT_MS, now + PRESENCE_TIMEOUT_MS).map((row) => ({
+        userId: safeNumber(row.user_id),
+        userName: shownName(String(row.name)),
+        roomId: row.room_id == null ? null : safeNumber(row.room_id),
+      }));
+    });
+  }
+
+  /** Moves `userId`'s read marker in `roomId` up to `messageId` (never back). */
+  markRead(userId: number, roomId: number, messageId: number): void {
+    this.#write(() =>
+      this.#sql(
+        `INSERT INTO read_markers VALUES (?, ?, ?) ON CONFLICT (user_id, room_id)
+         DO UPDATE SET last_read = max(last_read, excluded.last_read)`,
+      ).run(userId, roomId, messageId)
+    );
+  }
+
+  /** The last message `userId` has seen in `roomId`, or 0. */
+  lastRead(userId: number, roomId: number): number {
+    return this.#read(() =>
+      safeNumber(
+        this.#sql("SELECT last_read FROM read_markers WHERE user_id = ? AND room_id = ?")
+          .get(userId, roomId)?.last_read,
+      )
+    );
+  }
+
+  /**
+   * The rooms with news for `userId`: rooms they have been in and their
+   * direct conversations with messages from others past their marker, and
+   * any room where someone named them since; each count stops at
+   * MAX_UNREAD_COUNTED.
+   */
+  unread(userId: number): Unread[] {
+    return this.#read(() => {
+      return this.#sql(
+        `WITH mine (room_id) AS (
+           SELECT room_id FROM read_markers WHERE user_id = ?1
+           UNION SELECT id FROM rooms WHERE dm_a = ?1
+           UNION SELECT id FROM rooms WHERE dm_b = ?1
+           UNION SELECT room_id FROM mentions WHERE user_id = ?1
+           LIMIT 500
+         ), counted AS (
+           SELECT r.*, k.last_read,
+             (SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.room_id = r.id
+                AND m.id > coalesce(k.last_read, 0) AND m.id <= ${MAX_ID} AND m.user_id <> ?1
+                AND m.kind <> 'topic' LIMIT ${MAX_UNREAD_COUNTED})) AS unread,
+             (SELECT count(*) FROM (SELECT 1 FROM mentions x WHERE x.user_id = ?1
+                AND x.room_id = r.id AND x.message_id > coalesce(k.last_read, 0)
+                LIMIT ${MAX_UNREAD_COUNTED})) AS mentions
+           FROM mine JOIN rooms r ON r.id = mine.room_id
+           LEFT JOIN read_markers k ON k.user_id = ?1 AND k.room_id = r.id
+         )
+         SELECT ${ROOM_COLUMNS}, unread, mentions, last_read IS NULL AS unvisited FROM counted rooms
+         WHERE mentions > 0 OR (unread > 0 AND (last_read IS NOT NULL OR dm_a IS NOT NULL))`,
+      ).all(userId).map((row) => ({
+        room: toRoom(row, userId),
+        // In a room never visited, only what names you is news.
+        unread: row.unvisited && row.dm_a == null
+          ? safeNumber(row.mentions)
+          : safeNumber(row.unread),
+        mentions: safeNumber(row.mentions),
+      }));
+    });
+  }
+
+  /** Whether a mention rings `userId`'s terminal bell (on unless turned off). */
+  bell(userId: number): boolean {
+    return this.#read(() => {
+      const row = this.#sql("SELECT bell FROM preferences WHERE user_id = ?").get(userId);
+      return row ? safeNumber(row.bell) !== 0 : true;
+    });
+  }
+
+  setBell(userId: number, on: boolean): void {
+    this.#write(() =>
+      this.#sql(
+        `INSERT INTO preferences VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET bell = excluded.bell`,
+      ).run(userId, on ? 1 : 0)
+    );
   }
 
   /** The last `limit` messages of a room, oldest first. */
@@ -833,11 +1053,14 @@ const MAX_LOGIN_WAIT_MS = 60_000;
 // Names are read cut to twice the longest valid one: enough to see that a
 // planted one is too long, never a megabyte of it.
 // A room's name and last activity, as toRoom() reads them.
-const ROOM_COLUMNS = `id, substr(name, 1, 64) AS name,
-  (SELECT sent_at FROM messages WHERE room_id = rooms.id ORDER BY id DESC LIMIT 1) AS last`;
+const ROOM_COLUMNS =
+  `id, substr(name, 1, 64) AS name, substr(topic, 1, ${MAX_TOPIC_LENGTH}) AS topic,
+  (SELECT sent_at FROM messages WHERE room_id = rooms.id ORDER BY id DESC LIMIT 1) AS last,
+  dm_a, dm_b, (SELECT substr(name, 1, 64) FROM users WHERE id = rooms.dm_a) AS dm_a_name,
+  (SELECT substr(name, 1, 64) FROM users WHERE id = rooms.dm_b) AS dm_b_name`;
 const MESSAGE_COLUMNS = `m.id, m.room_id, m.user_id, substr(u.name, 1, 64) AS user_name,
   substr(m.text, 1, ${SHOWN_TEXT_LIMIT}) AS text,
-  max(0, length(m.text) - ${SHOWN_TEXT_LIMIT}) AS more, m.sent_at`;
+  max(0, length(m.text) - ${SHOWN_TEXT_LIMIT}) AS more, m.sent_at, m.kind`;
 
 /**
  * Opens (creating if needed) a chat database and brings its schema up to date.

@@ -2,7 +2,7 @@
 // database, whichever backend holds it. SQLite's methods answer at once,
 // PostgreSQL's over the network: callers await either.
 import { ChatError } from "./errors.ts";
-import type { Message, Room, User } from "./model.ts";
+import type { Found, Message, MessageKind, Presence, Room, Unread, User } from "./model.ts";
 import { SqliteBackend } from "./sqlite_backend.ts";
 
 /** A value now, or later. */
@@ -18,16 +18,54 @@ export interface Store {
   createRoom(name: string, createdBy: number): Awaitable<Room>;
   /** Finds a room by name, creating it when there is none. */
   findOrCreateRoom(name: string, createdBy: number): Awaitable<Room>;
-  /** The most recently active rooms, or those whose name holds `search`. */
-  listRooms(options?: { limit?: number; search?: string }): Awaitable<Room[]>;
-  /** How many rooms there are, or have a name that holds `search`. */
-  countRooms(search?: string): Awaitable<number>;
+  /**
+   * The most recently active rooms, or those whose name holds `search`; with
+   * `userId`, that account's direct conversations among them.
+   */
+  listRooms(options?: { limit?: number; search?: string; userId?: number }): Awaitable<Room[]>;
+  /** How many rooms there are, or have a name that holds `search` (with `userId`'s conversations). */
+  countRooms(search?: string, userId?: number): Awaitable<number>;
   /** Up to `limit` user or room names starting with `prefix`, ignoring case: Tab's choices. */
   namesStartingWith(kind: "user" | "room", prefix: string, limit?: number): Awaitable<string[]>;
   /** Every room with its message count, the most recently active first, never held whole. */
   roomStats(): Iterable<Room & { messages: number }> | AsyncIterable<Room & { messages: number }>;
-  /** Stores a message and returns its id; refuses bad texts and an account over its rate. */
-  addMessage(roomId: number, userId: number, text: string): Awaitable<number>;
+  /**
+   * Stores a message (or a `/me` action, or a new topic, which becomes the
+   * room's) and returns its id; refuses bad texts and an account over its
+   * rate. The accounts it `@mentions` are noted for their unread counts.
+   */
+  addMessage(roomId: number, userId: number, text: string, kind?: MessageKind): Awaitable<number>;
+  /** Up to `limit` messages of a room before message `beforeId`, oldest first. */
+  messagesBefore(roomId: number, beforeId: number, limit: number): Awaitable<Message[]>;
+  /**
+   * Up to `limit` messages holding every word of `words`, newest first: in
+   * `roomId`, or in every room `userId` can see.
+   */
+  search(
+    words: string,
+    options: { userId: number; roomId?: number; limit?: number },
+  ): Awaitable<Found[]>;
+  /** The direct conversation of `userId` with the account named `otherName`, made if need be. */
+  openDirect(userId: number, otherName: string): Awaitable<Room>;
+  /** Says that `client` (one terminal of `userId`) is in `roomId`, or in the menus (null), now. */
+  announce(client: string, userId: number, roomId: number | null): Awaitable<void>;
+  /** Says that `client` is gone. */
+  depart(client: string): Awaitable<void>;
+  /** Who is logged in now, everywhere (bounded): a heartbeat within PRESENCE_TIMEOUT_MS. */
+  present(): Awaitable<Presence[]>;
+  /** Moves `userId`'s read marker in `roomId` up to `messageId` (never back). */
+  markRead(userId: number, roomId: number, messageId: number): Awaitable<void>;
+  /** The last message `userId` has seen in `roomId`, or 0. */
+  lastRead(userId: number, roomId: number): Awaitable<number>;
+  /**
+   * The rooms with news for `userId`: rooms they have been in and their direct
+   * conversations with messages from others past their marker, counted up to
+   * MAX_UNREAD_COUNTED.
+   */
+  unread(userId: number): Awaitable<Unread[]>;
+  /** Whether a mention rings `userId`'s terminal bell (on unless turned off). */
+  bell(userId: number): Awaitable<boolean>;
+  setBell(userId: number, on: boolean): Awaitable<void>;
   /** The last `limit` messages of a room, oldest first. */
   recentMessages(roomId: number, limit?: number): Awaitable<Message[]>;
   /** Messages of a room with an id above `afterId`, oldest first. */
@@ -46,6 +84,10 @@ export interface Store {
 export interface FollowerHandlers {
   onMessages(roomId: number, messages: Message[]): void;
   onError(message: string): void;
+  /** Who is logged in changed (or is told again): everyone present. */
+  onPresence?(present: Presence[]): void;
+  /** The rooms with news for the follower's account changed. */
+  onUnread?(unread: Unread[]): void;
 }
 
 /**
@@ -60,6 +102,8 @@ export interface Follower {
   handlers: FollowerHandlers | undefined;
   /** Follows `roomId` from just after message `afterId`; earlier follows deliver nothing more. */
   follow(roomId: number, afterId: number): void;
+  /** Also reports who is here and, for `userId`, the rooms with news; until `watch(undefined)`. */
+  watch(userId: number | undefined): void;
   /** Stops following any room. */
   unfollow(): void;
   /** Looks for new messages now (this process just wrote one). */

@@ -21,6 +21,13 @@ let pending = false;
 let watched: { id: string; watcher: Deno.FsWatcher } | undefined;
 /** The last problem told to the user, so each is told once. */
 let told: string | undefined;
+/** The account whose presence and news are reported, and what was last reported. */
+let watching: number | undefined;
+let lastPresence = "";
+let lastUnread = "";
+/** Ticks since the last look at who is here: heartbeats time out without any write. */
+let ticks = 0;
+const LOOK_EVERY_TICKS = 8;
 
 function post(message: FromWorker): void {
   self.postMessage(message);
@@ -47,6 +54,28 @@ function check(): void {
   }
 }
 
+/** Reports who is here and the rooms with news, when either changed since the last report. */
+function lookAround(): void {
+  ticks = 0;
+  if (!store || watching === undefined) return;
+  try {
+    const present = store.present();
+    const presence = JSON.stringify(present);
+    if (presence !== lastPresence) {
+      lastPresence = presence;
+      post({ type: "presence", present });
+    }
+    const unread = store.unread(watching);
+    const news = JSON.stringify(unread);
+    if (news !== lastUnread) {
+      lastUnread = news;
+      post({ type: "unread", unread });
+    }
+  } catch (err) {
+    tell(err instanceof ChatError ? err.message : String(err));
+  }
+}
+
 /** Coalesces a burst of file events into one look at the database. */
 function wake(): void {
   if (pending) return;
@@ -54,6 +83,7 @@ function wake(): void {
   queueMicrotask(() => {
     pending = false;
     check();
+    lookAround();
   });
 }
 
@@ -87,6 +117,8 @@ function tick(path: string): void {
   }
   watchWake(wakePath(path));
   check();
+  // Someone else's commit (a message elsewhere, a heartbeat), or time for timeouts to show.
+  if (++ticks >= LOOK_EVERY_TICKS || store?.changed()) lookAround();
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
@@ -116,6 +148,11 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
     case "poll":
       wake();
+      break;
+    case "watch":
+      watching = message.userId;
+      lastPresence = lastUnread = "";
+      lookAround();
       break;
   }
 };

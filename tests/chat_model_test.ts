@@ -12,11 +12,11 @@ import { editDraft } from "../lib/draft.ts";
 import { type KeyEvent, KeyReader } from "../lib/keys.ts";
 import type { Message, Room } from "../lib/model.ts";
 
-const GENERAL: Room = { id: 1, name: "general", lastActivity: null };
-const LOBBY: Room = { id: 2, name: "lobby", lastActivity: null };
+const GENERAL: Room = { id: 1, name: "general", lastActivity: null, topic: null };
+const LOBBY: Room = { id: 2, name: "lobby", lastActivity: null, topic: null };
 
 function message(id: number, roomId: number, text = `m${id}`): Message {
-  return { id, roomId, userId: 2, userName: "bob", text, more: 0, sentAt: 0 };
+  return { id, roomId, userId: 2, userName: "bob", text, more: 0, sentAt: 0, kind: "text" };
 }
 
 /** Runs events from `state`, collecting every effect. */

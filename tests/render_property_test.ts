@@ -47,6 +47,7 @@ function message(userName: string, text: string): Message {
     text,
     more: 0,
     sentAt: Date.UTC(2026, 10, 25, 12),
+    kind: "text",
   };
 }
 

@@ -8,7 +8,7 @@ import { colorTheme, plainTheme } from "../lib/theme.ts";
 const NOW = Date.UTC(2026, 10, 25, 15, 0);
 
 function message(userName: string, text: string, sentAt = Date.UTC(2026, 10, 25, 14, 2)): Message {
-  return { id: 1, roomId: 1, userId: 1, userName, text, more: 0, sentAt };
+  return { id: 1, roomId: 1, userId: 1, userName, text, more: 0, sentAt, kind: "text" };
 }
 
 function bubble(m: Message, width: number, own = false): string {
@@ -195,6 +195,7 @@ Deno.test("renderBubble() keeps a line's leading spaces, and indents its wrapped
       text: "def f():\n    return 1 + 2 + 3",
       more: 0,
       sentAt: 0,
+      kind: "text",
     },
     { width: 24, own: false, theme: plainTheme, now: 0 },
   );

@@ -2,73 +2,8 @@
 // the scripts use: accounts, rooms, messages, limits and live delivery.
 import assert from "node:assert/strict";
 import type { Message } from "../lib/model.ts";
-import { PostgresBackend } from "../lib/postgres_backend.ts";
-import { SqliteBackend } from "../lib/sqlite_backend.ts";
-import type { Backend, Session } from "../lib/store.ts";
-import { assertRejectsChatError, NO_LIMIT, quickUser, tempDir } from "./_helpers.ts";
-import { PG_ADMIN, tempPg } from "./_postgres.ts";
-
-interface Subject extends AsyncDisposable {
-  backend: Backend;
-  /** Makes an account with password `${name}-password` (cheaply where the backend hashes). */
-  register(name: string): Promise<void>;
-  /** Puts the default rate limits back. */
-  limit(): Promise<void>;
-  /** Another client of the same database, as another process would be. */
-  another(): Backend;
-}
-
-const BACKENDS: { name: string; ignore: boolean; make(): Promise<Subject> }[] = [
-  {
-    name: "sqlite",
-    ignore: false,
-    make() {
-      const dir = tempDir();
-      const backend = new SqliteBackend(`${dir.path}/chat.db`, { create: true });
-      backend.store.setRate("message", NO_LIMIT);
-      backend.store.setRate("room", NO_LIMIT);
-      return Promise.resolve({
-        backend,
-        register: async (name) => void await quickUser(backend.store, name),
-        limit: () => {
-          backend.store.setRate("message", { burst: 20, perSecond: 5 });
-          return Promise.resolve();
-        },
-        another: () => new SqliteBackend(`${dir.path}/chat.db`, { create: false }),
-        async [Symbol.asyncDispose]() {
-          await backend.close();
-          dir[Symbol.dispose]();
-        },
-      });
-    },
-  },
-  {
-    name: "postgres",
-    ignore: !PG_ADMIN,
-    async make() {
-      const pg = await tempPg();
-      return {
-        backend: pg.backend,
-        register: async (name) => void await pg.backend.register(name, `${name}-password`),
-        limit: async () => {
-          await pg.owner`UPDATE chatroom.settings SET value = 20 WHERE name = 'message_burst'`;
-          await pg.owner`UPDATE chatroom.settings SET value = 5 WHERE name = 'messages_per_second'`;
-        },
-        another: () => new PostgresBackend(pg.backend.target),
-        [Symbol.asyncDispose]: () => pg[Symbol.asyncDispose](),
-      };
-    },
-  },
-];
-
-async function logIn(
-  backend: Backend,
-  name: string,
-  password = `${name}-password`,
-): Promise<Session & AsyncDisposable> {
-  const session = await backend.logIn(name, password);
-  return { ...session, [Symbol.asyncDispose]: () => backend.logOut(session) };
-}
+import { assertRejectsChatError } from "./_helpers.ts";
+import { BACKENDS, logIn } from "./_subjects.ts";
 
 for (const { name, ignore, make } of BACKENDS) {
   Deno.test({

@@ -63,9 +63,9 @@ Deno.test("Store rooms: created once, listed by last activity", async () => {
   clock = 3000;
   store.addMessage(lobby.id, alice.id, "later");
   assert.deepEqual(store.listRooms(), [
-    { id: lobby.id, name: "lobby", lastActivity: 3000 },
-    { id: general.id, name: "general", lastActivity: 2000 },
-    { id: 3, name: "quiet", lastActivity: null },
+    { id: lobby.id, name: "lobby", lastActivity: 3000, topic: null },
+    { id: general.id, name: "general", lastActivity: 2000, topic: null },
+    { id: 3, name: "quiet", lastActivity: null, topic: null },
   ]);
   // A room made after the last message is the most recent, though still empty.
   clock = 4000;
