@@ -1,7 +1,8 @@
 import { chat } from "./chat.ts";
 import type { Invocation } from "./cli.ts";
 import { ChatError, WaitError } from "./errors.ts";
-import { Menus } from "./menus.ts";
+import { Menus, type RoomPage } from "./menus.ts";
+import { Heartbeat } from "./presence.ts";
 import { checkNewPassword, MIN_PASSWORD_LENGTH } from "./password.ts";
 import { renderNotice } from "./render.ts";
 import { exportRoom, rooms, type ScriptOutput, send, tail } from "./scripts.ts";
@@ -185,14 +186,19 @@ class App {
     // The first menu comes before it: that is what makes start-up quick.
     let session: Session | undefined;
     let follower: Follower | undefined;
+    let heartbeat: Heartbeat | undefined;
     const live = async (store: Store) => {
       follower ??= backend.follower(store);
       await follower.ready;
       return follower;
     };
+    /** This terminal's presence, from log-in to log-out. */
+    const beat = ({ store, user }: Session) => heartbeat ??= new Heartbeat(store, user.id);
     const logOut = async () => {
       follower?.close();
       follower = undefined;
+      await heartbeat?.stop();
+      heartbeat = undefined;
       if (session) await backend.logOut(session);
       session = undefined;
     };
@@ -226,11 +232,24 @@ class App {
         }
         const { store, user } = session;
         if (!room) {
-          const list = async () => ({
-            rooms: await store.listRooms({ search }),
-            total: await store.countRooms(search),
-            search,
-          });
+          const list = async (): Promise<RoomPage> => {
+            const news = await store.unread(user.id);
+            const here = new Map<number, number>();
+            const seen = new Set<string>();
+            for (const p of await store.present()) {
+              if (p.roomId === null || seen.has(`${p.userId}:${p.roomId}`)) continue;
+              seen.add(`${p.userId}:${p.roomId}`);
+              here.set(p.roomId, (here.get(p.roomId) ?? 0) + 1);
+            }
+            return {
+              rooms: await store.listRooms({ search, userId: user.id }),
+              total: await store.countRooms(search, user.id),
+              search,
+              unread: new Map(news.map((u) => [u.room.id, u])),
+              here,
+            };
+          };
+          await beat(session).in(null);
           await store.changed(); // from here on, the open menu looks again when others change it
           const choice = await this.#menus.room(await list(), {
             now: Date.now,
@@ -264,6 +283,7 @@ class App {
           theme: this.#theme,
           now: Date.now,
           history,
+          heartbeat: beat(session),
         }, room);
         if (next === "quit") return;
         room = undefined;

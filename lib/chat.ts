@@ -4,6 +4,7 @@ import {
   type ChatEffect,
   type ChatEvent,
   type ChatState,
+  hotlist,
   initialState,
   update,
 } from "./chat_model.ts";
@@ -12,7 +13,14 @@ import { runCommand } from "./commands.ts";
 import { ChatError, WaitError } from "./errors.ts";
 import { KeyReader } from "./keys.ts";
 import { inert } from "./sanitize.ts";
-import type { Message, Room, User } from "./model.ts";
+import {
+  MAX_UNREAD_COUNTED,
+  type Message,
+  type MessageKind,
+  type Room,
+  type User,
+} from "./model.ts";
+import type { Heartbeat } from "./presence.ts";
 import type { Follower, Store } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
 import type { Theme } from "./theme.ts";
@@ -27,10 +35,25 @@ export interface ChatSession {
   now: () => number;
   /** The account's input history, kept across rooms; the caller clears it at log-out. */
   history: string[];
+  /** This terminal's presence, moved to each room the view enters. */
+  heartbeat: Heartbeat;
 }
 
-function promptFor(room: Room): string {
-  return `${inert(room.name)} › `;
+/** How long the read marker waits, so that a burst of messages moves it once. */
+const READ_MARKER_DELAY_MS = 1000;
+/** Most rooms with news named in the prompt. */
+const HOTLIST_SHOWN = 4;
+
+/** `general [dev 3, ops 1@] › `: the room, and the others with news (`@`: you were named). */
+export function promptFor(state: ChatState): string {
+  const news = hotlist(state);
+  const named = news.slice(0, HOTLIST_SHOWN).map((u) =>
+    `${inert(u.room.name)} ${u.unread >= MAX_UNREAD_COUNTED ? `${MAX_UNREAD_COUNTED}+` : u.unread}${
+      u.mentions > 0 ? "@" : ""
+    }`
+  );
+  if (news.length > HOTLIST_SHOWN) named.push(`+${news.length - HOTLIST_SHOWN}`);
+  return `${inert(state.room.name)}${named.length ? ` [${named.join(", ")}]` : ""} › `;
 }
 
 /**
@@ -39,15 +62,40 @@ function promptFor(room: Room): string {
  * switches rooms in place. Resolves with what the user asked for next.
  */
 export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"> {
-  const { store, user, terminal, follower, theme, now } = session;
-  let state: ChatState = initialState(room, session.history);
+  const { store, user, terminal, follower, theme, now, heartbeat } = session;
+  let state: ChatState = initialState(room, user, session.history);
   const keys = new KeyReader();
 
   return new Promise((resolve, reject) => {
     let done = false;
     let wake: ReturnType<typeof setTimeout> | undefined;
-    const options = () => ({ width: terminal.columns, theme, now: now(), userId: user.id });
-    const view = () => inputView(promptFor(state.room), state.draft, terminal.columns);
+    const options = () => ({
+      width: terminal.columns,
+      theme,
+      now: now(),
+      userId: user.id,
+      userName: user.name,
+    });
+    const view = () => inputView(promptFor(state), state.draft, terminal.columns);
+
+    /** The read marker waiting to be written: a burst of messages moves it once. */
+    let unsaved: { roomId: number; messageId: number } | undefined;
+    let saving: ReturnType<typeof setTimeout> | undefined;
+    const saveRead = () => {
+      clearTimeout(saving);
+      saving = undefined;
+      const marker = unsaved;
+      unsaved = undefined;
+      if (!marker) return;
+      Promise.resolve(store.markRead(user.id, marker.roomId, marker.messageId)).catch((err) => {
+        if (!(err instanceof ChatError)) fail(err); // a locked file: the next one moves it
+      });
+    };
+    const read = (roomId: number, messageId: number) => {
+      if (unsaved && unsaved.roomId !== roomId) saveRead();
+      unsaved = { roomId, messageId };
+      saving ??= setTimeout(guarded(saveRead), READ_MARKER_DELAY_MS);
+    };
 
     let settled = false;
     /** Gives the terminal and the follower back, whatever happened; once. */
@@ -61,8 +109,10 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
       } finally {
         stopKeys();
         follower.unfollow();
+        follower.watch(undefined);
         follower.handlers = undefined;
         session.history.splice(0, session.history.length, ...state.history);
+        saveRead();
       }
       return true;
     };
@@ -101,9 +151,13 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
       try {
         let above = "";
         let redraw = false;
+        let ring = false;
         for (let event = queue.shift(); event && !done; event = queue.shift()) {
           let effects: ChatEffect[];
           [state, effects] = update(state, event);
+          // What the effects bring about comes before events that were waiting: a line typed
+          // after /join goes to the room joined, after a line held back by the rate limit.
+          const results: ChatEvent[] = [];
           for (const effect of effects) {
             switch (effect.kind) {
               case "show":
@@ -115,7 +169,24 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
                 redraw = true;
                 break;
               case "send":
-                queue.push(await send(effect.roomId, effect.text));
+                results.push(await send(effect.roomId, effect.text, effect.as));
+                break;
+              case "history":
+                results.push({
+                  kind: "earlier",
+                  roomId: effect.roomId,
+                  messages: await store.messagesBefore(
+                    effect.roomId,
+                    effect.beforeId,
+                    effect.limit,
+                  ),
+                });
+                break;
+              case "read":
+                read(effect.roomId, effect.messageId);
+                break;
+              case "ring":
+                ring = true;
                 break;
               case "wake":
                 clearTimeout(wake);
@@ -128,11 +199,12 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
                   finish(exit);
                   return;
                 }
-                queue.push(...events);
+                results.push(...events);
                 break;
               }
               case "follow":
                 follower.follow(effect.roomId, effect.afterId);
+                await heartbeat.in(effect.roomId);
                 break;
               case "complete": {
                 const { completion } = effect;
@@ -140,7 +212,7 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
                   completion.what === "room" ? "room" : "user",
                   completion.prefix,
                 );
-                queue.push({ kind: "completions", completion, names });
+                results.push({ kind: "completions", completion, names });
                 break;
               }
               case "leave":
@@ -151,6 +223,7 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
                 return;
             }
           }
+          queue.unshift(...results);
         }
         if (done) return;
         if (redraw) {
@@ -160,7 +233,7 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
           const room = Math.max(0, terminal.rows - view().rows.length);
           terminal.redraw(lines.slice(Math.max(0, lines.length - room)).join("\n"), view());
         } else {
-          terminal.drawInput(view(), above);
+          terminal.drawInput(view(), above, ring);
         }
       } catch (err) {
         fail(err);
@@ -171,13 +244,15 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
     };
 
     /** Stores a message; what became of it, as an event. */
-    const send = async (roomId: number, text: string): Promise<ChatEvent> => {
+    const send = async (roomId: number, text: string, as: MessageKind): Promise<ChatEvent> => {
       try {
-        await store.addMessage(roomId, user.id, text);
+        await store.addMessage(roomId, user.id, text, as);
         follower.poll();
         return { kind: "sent" };
       } catch (err) {
-        if (err instanceof WaitError) return { kind: "limited", roomId, text, waitMs: err.waitMs };
+        if (err instanceof WaitError) {
+          return { kind: "limited", roomId, text, as, waitMs: err.waitMs };
+        }
         if (err instanceof ChatError) return { kind: "refused", text, reason: err.message };
         throw err;
       }
@@ -186,22 +261,31 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
     /** A slash command's effects, as events, or the way out it asks for. */
     const perform = async (name: string, args: string, line: string) => {
       const events: ChatEvent[] = [];
-      const context = { store, user, room: state.room, now: now() };
+      const context = {
+        store,
+        user,
+        room: state.room,
+        now: now(),
+        hotlist: hotlist(state),
+        bell: state.bell,
+      };
       for (const effect of await runCommand(name, args, context)) {
         switch (effect.kind) {
           case "notice":
+          case "say":
+          case "bell":
             events.push(effect);
             break;
           case "error":
             // The line comes back to be corrected, as a refused message does.
             events.push({ kind: "refused", text: line, reason: effect.text });
             break;
+          case "history":
+            events.push({ kind: "page", limit: effect.limit }); // the model knows what is shown
+            break;
           case "join":
-            events.push({
-              kind: "joined",
-              room: effect.room,
-              history: await store.recentMessages(effect.room.id),
-            });
+            saveRead(); // the room left keeps what was read in it
+            events.push(await joined(effect.room));
             break;
           case "leave":
           case "quit":
@@ -210,6 +294,15 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
       }
       return { events, exit: undefined };
     };
+
+    /** Entering `target`: its last messages and where the reader left off. */
+    const joined = async (target: Room): Promise<ChatEvent> => ({
+      kind: "joined",
+      room: target,
+      history: await store.recentMessages(target.id),
+      lastRead: await store.lastRead(user.id, target.id),
+      now: now(),
+    });
 
     /** A bug ends the chat view with the terminal given back, not left raw. */
     const fail = (err: unknown) => {
@@ -241,10 +334,13 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
         dispatch({ kind: "messages", roomId, messages })
       ),
       onError: guarded((text: string) => dispatch({ kind: "error", text })),
+      onPresence: guarded((present) => dispatch({ kind: "presence", present })),
+      onUnread: guarded((unread) => dispatch({ kind: "unread", unread })),
     };
-    Promise.resolve(store.recentMessages(room.id)).then(
-      (history) => dispatch({ kind: "joined", room, history }),
-      fail,
-    );
+    follower.watch(user.id);
+    (async () => {
+      const bell = await store.bell(user.id);
+      dispatch({ kind: "bell", on: bell }, await joined(room));
+    })().catch(fail);
   });
 }

@@ -6,12 +6,26 @@ import { COMMANDS } from "./commands.ts";
 import { type Draft, editDraft, EMPTY_DRAFT, insert, moveLine } from "./draft.ts";
 import { parseInput } from "./input.ts";
 import type { KeyEvent } from "./keys.ts";
-import type { Message, Room } from "./model.ts";
+import {
+  HISTORY_PAGE,
+  mentionedNames,
+  type Message,
+  type MessageKind,
+  type Presence,
+  type Room,
+  type Unread,
+  type User,
+} from "./model.ts";
+import { nameKey } from "./names.ts";
 
 /** Something shown above the input line, kept so that a resize can draw it again. */
 export type Shown =
   | { kind: "message"; message: Message }
   | { kind: "notice"; text: string }
+  /** A quiet line: someone came or went, where unread messages start, a page of history. */
+  | { kind: "quiet"; text: string }
+  /** The day the messages below it were sent. */
+  | { kind: "day"; at: number }
   | { kind: "error"; text: string };
 
 /** How many shown items are kept for redrawing after a resize. */
@@ -24,6 +38,8 @@ const HISTORY_KEPT = 500;
 /** Everything the chat view knows. */
 export interface ChatState {
   readonly room: Room;
+  /** Who is using this view. */
+  readonly me: User;
   readonly draft: Draft;
   /** The newest message id shown in this room: batches never show one twice. */
   readonly lastShown: number;
@@ -35,9 +51,28 @@ export interface ChatState {
   /** Until when a second Ctrl-C quits. */
   readonly quitArmedUntil: number;
   /** Messages sent while over the rate limit, oldest first: they go out as it allows. */
-  readonly outbox: readonly { roomId: number; text: string }[];
+  readonly outbox: readonly Outgoing[];
   /** Tab's choices while it cycles: they replace the draft from `start` to the cursor. */
   readonly completing?: { start: number; choices: readonly string[]; index: number };
+  /** The oldest message id shown in this room (0 for none): /history shows what came before. */
+  readonly oldestShown: number;
+  /** The local day of the last message shown, to draw a line when the next is of another. */
+  readonly lastDay?: string;
+  /** Everyone logged in, as last reported; undefined before the first report. */
+  readonly present?: readonly Presence[];
+  /** The others in this room, by name, sorted; undefined until known. */
+  readonly here?: readonly string[];
+  /** The rooms with news, as last reported; undefined before the first report. */
+  readonly unread?: readonly Unread[];
+  /** Whether a mention rings the terminal bell. */
+  readonly bell: boolean;
+}
+
+/** A line on its way to the store. */
+export interface Outgoing {
+  roomId: number;
+  text: string;
+  as: MessageKind;
 }
 
 /** What Tab completes: a command, a room name after /join, or a user name. */
@@ -61,10 +96,23 @@ export type ChatEvent =
   /** The store refused a message or a command failed: the line goes back into the input line. */
   | { kind: "refused"; text: string; reason: string }
   /** Over the rate limit: the message waits its turn, `waitMs` at least. */
-  | { kind: "limited"; roomId: number; text: string; waitMs: number }
+  | { kind: "limited"; roomId: number; text: string; as: MessageKind; waitMs: number }
   /** The wait for the rate limit is over. */
   | { kind: "flush" }
-  | { kind: "joined"; room: Room; history: readonly Message[] }
+  /** Entered `room` (at the start, or by /join): its last messages and the reader's marker. */
+  | { kind: "joined"; room: Room; history: readonly Message[]; lastRead: number; now: number }
+  /** /history asks for `limit` messages before the oldest shown. */
+  | { kind: "page"; limit: number }
+  /** The page of history /history or PageUp asked for. */
+  | { kind: "earlier"; roomId: number; messages: readonly Message[] }
+  /** Everyone logged in, as the follower reports it. */
+  | { kind: "presence"; present: readonly Presence[] }
+  /** The rooms with news for this account, as the follower reports them. */
+  | { kind: "unread"; unread: readonly Unread[] }
+  /** A command's line to send as a message: `/me` or `/topic`, or `/msg` to a conversation. */
+  | { kind: "say"; roomId: number; text: string; as: MessageKind }
+  /** The bell was turned on or off. */
+  | { kind: "bell"; on: boolean }
   /** Names Tab may complete to, found for a `complete` effect. */
   | { kind: "completions"; completion: Completion; names: readonly string[] }
   | { kind: "resize" };
@@ -73,11 +121,17 @@ export type ChatEvent =
 export type ChatEffect =
   | { kind: "show"; items: readonly Shown[] }
   | { kind: "redraw" }
-  | { kind: "send"; roomId: number; text: string }
+  | { kind: "send"; roomId: number; text: string; as: MessageKind }
   | { kind: "command"; name: string; args: string; line: string }
   | { kind: "wake"; afterMs: number }
   | { kind: "follow"; roomId: number; afterId: number }
   | { kind: "complete"; completion: Completion }
+  /** Fetch up to `limit` messages of `roomId` before `beforeId`, as an `earlier` event. */
+  | { kind: "history"; roomId: number; beforeId: number; limit: number }
+  /** The reader has seen `roomId` up to `messageId`. */
+  | { kind: "read"; roomId: number; messageId: number }
+  /** Ring the terminal bell. */
+  | { kind: "ring" }
   | { kind: "leave" }
   | { kind: "quit" };
 
@@ -89,16 +143,46 @@ export type ChatEffect =
  * const state = initialState(room, []);
  * ```
  */
-export function initialState(room: Room, history: readonly string[]): ChatState {
+export function initialState(
+  room: Room,
+  me: User,
+  history: readonly string[],
+  bell = true,
+): ChatState {
   return {
     room,
+    me,
     draft: EMPTY_DRAFT,
     lastShown: 0,
+    oldestShown: 0,
     shown: [],
     history,
     outbox: [],
     quitArmedUntil: 0,
+    bell,
   };
+}
+
+/** The local day of `at`, as a key two times of one day share. */
+export function dayKey(at: number): string {
+  const date = new Date(at);
+  return `${date.getFullYear()}-${date.getMonth() + 1}-${date.getDate()}`;
+}
+
+/** Whether `message` names `me` with an `@`, by the name rules (case ignored). */
+export function mentions(message: Message, me: User): boolean {
+  if (message.userId === me.id || message.kind === "topic") return false;
+  const key = nameKey(me.name);
+  return mentionedNames(message.text).some((name) => nameKey(name) === key);
+}
+
+/** The rooms with news, most urgent first: mentions, then conversations, then the most unread. */
+export function hotlist(state: ChatState): Unread[] {
+  return (state.unread ?? []).filter((u) => u.room.id !== state.room.id).sort((a, b) =>
+    Number(b.mentions > 0) - Number(a.mentions > 0) ||
+    Number(b.room.members !== undefined) - Number(a.room.members !== undefined) ||
+    b.unread - a.unread || a.room.name.localeCompare(b.room.name)
+  );
 }
 
 function keep(shown: readonly Shown[], items: readonly Shown[]): readonly Shown[] {
@@ -111,21 +195,107 @@ function show(state: ChatState, items: Shown[]): [ChatState, ChatEffect[]] {
   return [{ ...state, shown: keep(state.shown, items) }, [{ kind: "show", items }]];
 }
 
-/** New messages of the current room, each once; a late batch from a room left is dropped. */
+/**
+ * Messages of the current room, each once, with a line where the day changes
+ * (and, with `lastRead`, where the unread ones start); a late batch from a
+ * room left is dropped. A message naming the reader rings the bell.
+ */
 function messages(
+  state: ChatState,
+  roomId: number,
+  batch: readonly Message[],
+  { lastRead = 0, live = true } = {},
+): [ChatState, ChatEffect[]] {
+  if (roomId !== state.room.id) return [state, []];
+  let { lastShown, lastDay, oldestShown, room } = state;
+  const items: Shown[] = [];
+  let ring = false;
+  for (const message of batch) {
+    if (message.id <= lastShown) continue;
+    if (message.kind === "topic") room = { ...room, topic: message.text };
+    if (lastRead > 0 && lastShown <= lastRead && message.id > lastRead) {
+      items.push({ kind: "quiet", text: "── new since you were last here ──" });
+    }
+    const day = dayKey(message.sentAt);
+    if (day !== lastDay) items.push({ kind: "day", at: message.sentAt });
+    lastDay = day;
+    lastShown = message.id;
+    if (oldestShown === 0) oldestShown = message.id;
+    items.push({ kind: "message", message });
+    ring ||= live && mentions(message, state.me);
+  }
+  const [next, effects] = show({ ...state, room, lastShown, lastDay, oldestShown }, items);
+  if (items.length === 0) return [next, effects];
+  return [next, [
+    ...effects,
+    ...(ring && state.bell ? [{ kind: "ring" as const }] : []),
+    { kind: "read", roomId, messageId: lastShown },
+  ]];
+}
+
+/** A page of history, shown below what is on screen between two quiet lines. */
+function earlier(
   state: ChatState,
   roomId: number,
   batch: readonly Message[],
 ): [ChatState, ChatEffect[]] {
   if (roomId !== state.room.id) return [state, []];
-  let lastShown = state.lastShown;
-  const items: Shown[] = [];
-  for (const message of batch) {
-    if (message.id <= lastShown) continue;
-    lastShown = message.id;
+  const page = batch.filter((m) => m.id < state.oldestShown || state.oldestShown === 0);
+  if (page.length === 0) {
+    return show(state, [{
+      kind: "quiet",
+      text: "── nothing earlier: this is where the room starts ──",
+    }]);
+  }
+  const items: Shown[] = [{
+    kind: "quiet",
+    text: `── ${page.length} earlier message${page.length === 1 ? "" : "s"} ──`,
+  }];
+  let lastDay: string | undefined;
+  for (const message of page) {
+    const day = dayKey(message.sentAt);
+    if (day !== lastDay) items.push({ kind: "day", at: message.sentAt });
+    lastDay = day;
     items.push({ kind: "message", message });
   }
-  return show({ ...state, lastShown }, items);
+  items.push({ kind: "quiet", text: "── end of the earlier messages; /history shows more ──" });
+  return show({ ...state, oldestShown: page[0].id }, items);
+}
+
+/** Who came and went in this room since the last report, as quiet lines. */
+function presence(state: ChatState, present: readonly Presence[]): [ChatState, ChatEffect[]] {
+  const here = othersHere(present, state);
+  const before = state.here;
+  const next = { ...state, present, here };
+  if (before === undefined) {
+    if (here.length === 0) return [next, []];
+    return show(next, [{ kind: "quiet", text: `Here now: ${here.join(", ")}` }]);
+  }
+  return show(
+    next,
+    [
+      ...here.filter((name) => !before.includes(name)).map((name) => `${name} joined`),
+      ...before.filter((name) => !here.includes(name)).map((name) => `${name} left`),
+    ].map((text) => ({ kind: "quiet" as const, text })),
+  );
+}
+
+function othersHere(present: readonly Presence[], state: ChatState): string[] {
+  const names = present.filter((p) => p.roomId === state.room.id && p.userId !== state.me.id)
+    .map((p) => p.userName);
+  return [...new Set(names)].sort((a, b) => a.localeCompare(b));
+}
+
+/** The rooms with news changed: a new mention elsewhere rings the bell (not the first report). */
+function unread(state: ChatState, news: readonly Unread[]): [ChatState, ChatEffect[]] {
+  const before = state.unread;
+  const next = { ...state, unread: news };
+  if (before === undefined || !state.bell) return [next, []];
+  const rang = news.some((u) =>
+    u.room.id !== state.room.id &&
+    u.mentions > (before.find((b) => b.room.id === u.room.id)?.mentions ?? 0)
+  );
+  return [next, rang ? [{ kind: "ring" }] : []];
 }
 
 function remember(history: readonly string[], line: string): readonly string[] {
@@ -150,12 +320,26 @@ function submit(state: ChatState): [ChatState, ChatEffect[]] {
     history: remember(state.history, text),
   };
   if (input.kind === "text") {
-    const message = { roomId: state.room.id, text: input.text };
-    // While earlier messages wait for the rate limit, this one waits behind them.
-    if (state.outbox.length > 0) return [{ ...next, outbox: [...state.outbox, message] }, []];
-    return [next, [{ kind: "send", ...message }]];
+    return say(next, { roomId: state.room.id, text: input.text, as: "text" });
   }
   return [next, [{ kind: "command", name: input.name, args: input.args, line: text }]];
+}
+
+/** Sends a line, or queues it behind those waiting for the rate limit. */
+function say(state: ChatState, message: Outgoing): [ChatState, ChatEffect[]] {
+  if (state.outbox.length > 0) return [{ ...state, outbox: [...state.outbox, message] }, []];
+  return [state, [{ kind: "send", ...message }]];
+}
+
+/** Asks for the page of history before the oldest message shown. */
+function history(state: ChatState, limit: number): [ChatState, ChatEffect[]] {
+  if (state.oldestShown === 0) {
+    return show(state, [{
+      kind: "quiet",
+      text: "── nothing earlier: this room has no messages ──",
+    }]);
+  }
+  return [state, [{ kind: "history", roomId: state.room.id, beforeId: state.oldestShown, limit }]];
 }
 
 function browse(state: ChatState, step: -1 | 1): ChatState {
@@ -174,6 +358,10 @@ export function completionAt(draft: Draft): Completion | undefined {
   const before = draft.text.slice(0, draft.cursor);
   let match = /^\/(\S*)$/.exec(before);
   if (match) return { what: "command", prefix: match[1], start: 1, suffix: " " };
+  match = /^\/(?:msg|dm)\s+(\S*)$/i.exec(before);
+  if (match) {
+    return { what: "user", prefix: match[1], start: before.length - match[1].length, suffix: " " };
+  }
   match = /^\/join\s+(\S*)$/i.exec(before);
   if (match) {
     return { what: "room", prefix: match[1], start: before.length - match[1].length, suffix: "" };
@@ -261,6 +449,10 @@ function key(state: ChatState, event: KeyEvent, now: number): [ChatState, ChatEf
     }
     case "ctrl-l":
       return [typing, [{ kind: "redraw" }]];
+    case "page-up":
+      return history(typing, HISTORY_PAGE);
+    case "alt-a":
+      return [typing, [{ kind: "command", name: "next", args: "", line: state.draft.text }]];
   }
   const draft = editDraft(state.draft, event.name);
   return [draft ? { ...typing, draft } : typing, []];
@@ -280,6 +472,18 @@ export function update(state: ChatState, event: ChatEvent): [ChatState, ChatEffe
       return key(state, event.key, event.now);
     case "messages":
       return messages(state, event.roomId, event.messages);
+    case "page":
+      return history(state, event.limit);
+    case "earlier":
+      return earlier(state, event.roomId, event.messages);
+    case "presence":
+      return presence(state, event.present);
+    case "unread":
+      return unread(state, event.unread);
+    case "say":
+      return say(state, { roomId: event.roomId, text: event.text, as: event.as });
+    case "bell":
+      return [{ ...state, bell: event.on }, []];
     case "notice":
     case "error":
       return show(state, [{ kind: event.kind, text: event.text }]);
@@ -290,7 +494,7 @@ export function update(state: ChatState, event: ChatEvent): [ChatState, ChatEffe
       return [{ ...state, outbox: rest }, [{ kind: "send", ...first }]];
     }
     case "limited": {
-      const waiting = [{ roomId: event.roomId, text: event.text }, ...state.outbox];
+      const waiting = [{ roomId: event.roomId, text: event.text, as: event.as }, ...state.outbox];
       const wake: ChatEffect = { kind: "wake", afterMs: event.waitMs };
       if (state.outbox.length > 0) return [{ ...state, outbox: waiting }, [wake]];
       // Said once per burst; the text is kept, in order, and sent when allowed.
@@ -312,15 +516,37 @@ export function update(state: ChatState, event: ChatEvent): [ChatState, ChatEffe
       return [{ ...next, outbox: rest }, [...effects, { kind: "send", ...first }]];
     }
     case "joined": {
-      const entered = { ...state, room: event.room, lastShown: 0 };
-      const [shown, effects] = show(entered, [{
+      const { room } = event;
+      const entered: ChatState = {
+        ...state,
+        room,
+        lastShown: 0,
+        oldestShown: 0,
+        lastDay: dayKey(event.now), // a first message of today needs no line saying so
+        here: state.present ? othersHere(state.present, { ...state, room }) : undefined,
+      };
+      const lines: Shown[] = [{
         kind: "notice",
-        text: `You are in ${event.room.name}. /help lists the commands; q leaves the room.`,
-      }]);
-      const [withHistory, more] = messages(shown, event.room.id, event.history);
+        text: `You are in ${room.name}. /help lists the commands; q leaves the room.`,
+      }];
+      if (room.topic) lines.push({ kind: "notice", text: `Topic: ${room.topic}` });
+      if (entered.here?.length) {
+        lines.push({ kind: "quiet", text: `Here now: ${entered.here.join(", ")}` });
+      }
+      const [shown, effects] = show(entered, lines);
+      // The first of the history gets its day unless it is today's.
+      const history = event.history;
+      const [withHistory, more] = messages(
+        history.length && dayKey(history[0].sentAt) !== shown.lastDay
+          ? { ...shown, lastDay: undefined }
+          : shown,
+        room.id,
+        history,
+        { lastRead: event.lastRead, live: false },
+      );
       return [withHistory, [...effects, ...more, {
         kind: "follow",
-        roomId: event.room.id,
+        roomId: room.id,
         afterId: withHistory.lastShown,
       }]];
     }

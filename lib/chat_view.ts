@@ -3,7 +3,7 @@
 import stringWidth from "string-width";
 import type { Shown } from "./chat_model.ts";
 import type { Draft } from "./draft.ts";
-import { renderBubble, renderNotice } from "./render.ts";
+import { renderAction, renderBubble, renderDay, renderNotice } from "./render.ts";
 import { inert } from "./sanitize.ts";
 import type { Theme } from "./theme.ts";
 
@@ -101,8 +101,9 @@ export interface ShownOptions {
   width: number;
   theme: Theme;
   now: number;
-  /** The reader's account: their own bubbles sit on the right. */
+  /** The reader's account: their own bubbles sit on the right, mentions of them stand out. */
   userId: number;
+  userName: string;
 }
 
 /**
@@ -117,14 +118,20 @@ export function renderShown(item: Shown, options: ShownOptions): string {
   const { width, theme } = options;
   switch (item.kind) {
     case "message":
+      if (item.message.kind !== "text") return renderAction(item.message, theme, width);
       return renderBubble(item.message, {
         width,
         own: item.message.userId === options.userId,
         theme,
         now: options.now,
+        reader: options.userName,
       });
     case "notice":
       return renderNotice(item.text, theme.notice, width);
+    case "quiet":
+      return renderNotice(item.text, theme.dim, width);
+    case "day":
+      return renderDay(item.at, theme);
     case "error":
       // An error is one line: a line break in a name it quotes cannot forge another.
       return renderNotice(inert(item.text), theme.error, width);

@@ -23,7 +23,8 @@ export type KeyName =
   | "ctrl-k"
   | "ctrl-l"
   | "ctrl-u"
-  | "ctrl-w";
+  | "ctrl-w"
+  | "alt-a";
 
 /** One thing the user did at the keyboard. */
 export type KeyEvent =
@@ -79,6 +80,7 @@ const SEQUENCES: Record<string, KeyName> = {
   "[1;5D": "word-left",
   "[1;3C": "word-right",
   "[1;3D": "word-left",
+  "a": "alt-a", // Alt-A: the next room with news
   "b": "word-left", // Alt-B
   "f": "word-right", // Alt-F
   "\r": "newline", // Alt-Enter

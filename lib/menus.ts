@@ -13,7 +13,7 @@ import {
   questionState,
   questionView,
 } from "./menu.ts";
-import { formatTime, padColumns } from "./render.ts";
+import { formatTime, padColumns, truncate } from "./render.ts";
 import { inert } from "./sanitize.ts";
 import type { Room } from "./model.ts";
 import type { Awaitable } from "./store.ts";
@@ -35,6 +35,10 @@ export interface RoomPage {
   /** How many rooms there are (or match the search). */
   total: number;
   search?: string;
+  /** Unread messages and mentions, by room id (rooms without news are absent). */
+  unread?: ReadonlyMap<number, { unread: number; mentions: number }>;
+  /** How many people are in each room now, by room id. */
+  here?: ReadonlyMap<number, number>;
 }
 
 /** What the room menu answers. */
@@ -230,14 +234,24 @@ function roomMenu(page: RoomPage, now: number): { title: string; choices: Choice
     ? `Pick a room (the ${rooms.length} most recent of ${total})`
     : "Pick a room";
   const choices: Choice<RoomChoice>[] = [
-    ...rooms.map((room, i) => ({
-      label: `${padColumns(names[i], width)}  ${
+    ...rooms.map((room, i) => {
+      const news = page.unread?.get(room.id);
+      const here = page.here?.get(room.id) ?? 0;
+      const parts = [
+        ...(news
+          ? [`${news.unread} new${news.mentions ? `, ${news.mentions} naming you` : ""}`]
+          : []),
+        ...(here ? [`${here} here`] : []),
         room.lastActivity === null
           ? "no messages yet"
-          : `last message ${formatTime(room.lastActivity, now)}`
-      }`,
-      value: { join: room },
-    })),
+          : `last message ${formatTime(room.lastActivity, now)}`,
+        ...(room.topic ? [truncate(inert(room.topic), 40)] : []),
+      ];
+      return {
+        label: `${padColumns(names[i], width)}  ${parts.join(" · ")}`,
+        value: { join: room },
+      };
+    }),
     ...(total > rooms.length || search !== undefined
       ? [{ label: "/ Find a room by name", value: "find" as const }]
       : []),

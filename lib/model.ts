@@ -61,6 +61,8 @@ export interface Presence {
   userId: number;
   userName: string;
   roomId: number | null;
+  /** The room's name; null in the menus or in a direct conversation. */
+  roomName: string | null;
 }
 
 /** A room with news for the reader: messages they have not seen, and how many name them. */
@@ -78,6 +80,9 @@ export const HEARTBEAT_MS = 10_000;
 export const MAX_TOPIC_LENGTH = 300;
 /** Most unread messages counted per room ("999+" past it): counting stays bounded. */
 export const MAX_UNREAD_COUNTED = 999;
+/** How many messages /history and PageUp show, and the most one /history shows. */
+export const HISTORY_PAGE = 20;
+export const HISTORY_MAX = 200;
 /** Most search results shown. */
 export const SEARCH_LIMIT = 20;
 

@@ -356,8 +356,9 @@ export class PostgresStore implements Store {
 
   async present(): Promise<Presence[]> {
     const rows = await this.#ask(() =>
-      this.sql`SELECT DISTINCT p.user_id, substr(u.name, 1, 64) AS name, u.name_key, p.room_id
-        FROM presence p JOIN users u ON u.id = p.user_id
+      this.sql`SELECT DISTINCT p.user_id, substr(u.name, 1, 64) AS name, u.name_key, p.room_id,
+          CASE WHEN r.dm_a IS NULL THEN substr(r.name, 1, 64) END AS room_name
+        FROM presence p JOIN users u ON u.id = p.user_id LEFT JOIN rooms r ON r.id = p.room_id
         WHERE p.seen_at BETWEEN chatroom.now_ms() - ${PRESENCE_TIMEOUT_MS}
           AND chatroom.now_ms() + ${PRESENCE_TIMEOUT_MS}
         ORDER BY u.name_key, p.room_id LIMIT 1000`
@@ -366,6 +367,7 @@ export class PostgresStore implements Store {
       userId: safeNumber(row.user_id),
       userName: shownName(String(row.name)),
       roomId: row.room_id == null ? null : safeNumber(row.room_id),
+      roomName: row.room_name == null ? null : shownName(String(row.room_name)),
     }));
   }
 

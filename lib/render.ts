@@ -17,6 +17,8 @@ export interface BubbleOptions {
   now: number;
   /** IANA time zone for timestamps; the system's when absent. */
   timeZone?: string;
+  /** The reader's name: `@name` mentions of it stand out. */
+  reader?: string;
 }
 
 /** Narrowest bubble body, so very narrow terminals still get a readable column. */
@@ -50,7 +52,8 @@ export function renderBubble(message: Message, options: BubbleOptions): string {
     theme,
   });
 
-  const lines = wrap(inert(message.text, true), maxBody);
+  const text = inert(message.text, true);
+  const lines = wrap(options.reader ? highlight(text, options.reader, theme) : text, maxBody);
   if (message.more > 0) lines.push(...wrap(moreNote(message), maxBody).map(theme.dim));
   let widest = header.width + 2;
   for (const line of lines) widest = Math.max(widest, stringWidth(line));
@@ -99,6 +102,53 @@ export function renderNotice(text: string, paint: (s: string) => string, width: 
   return wrap(inert(text, true), Math.max(2, width - 3))
     .map((line, i) => paint((i === 0 ? "-- " : "   ") + line))
     .join("\n");
+}
+
+/** `text` with each `@reader` (by the name rules: case ignored) painted as a mention. */
+function highlight(text: string, reader: string, theme: Theme): string {
+  const key = nameKey(reader);
+  return text.replace(
+    /(^|[^\p{L}\p{Nd}_.-])(@[\p{L}\p{Nd}][\p{L}\p{M}\p{Nd}_.-]*)/gu,
+    (all, before: string, mention: string) => {
+      const name = mention.slice(1).replace(/[.-]+$/, "");
+      if (nameKey(name) !== key) return all;
+      return before + theme.mention("@" + name) + mention.slice(1 + name.length);
+    },
+  );
+}
+
+/**
+ * A `/me` line (`* alice waves`) or a topic line (`-- alice set the topic: …`),
+ * wrapped to `width`: quiet lines, not bubbles.
+ */
+export function renderAction(message: Message, theme: Theme, width: number): string {
+  if (message.kind === "topic") {
+    return renderNotice(`${message.userName} set the topic: ${message.text}`, theme.notice, width);
+  }
+  const name = theme.user(inert(message.userName), nameKey(message.userName));
+  const lines = wrap(
+    inert(message.text, true),
+    Math.max(2, width - stringWidth(message.userName) - 4),
+  );
+  return lines.map((line, i) => (i === 0 ? `* ${name} ` : "  ") + line).join("\n");
+}
+
+const dayFormat = new Map<string | undefined, Intl.DateTimeFormat>();
+
+/** The line between messages of two days: `── Tuesday 1 December 2026 ──`. */
+export function renderDay(at: number, theme: Theme, timeZone?: string): string {
+  let format = dayFormat.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-GB", {
+      timeZone,
+      weekday: "long",
+      day: "numeric",
+      month: "long",
+      year: "numeric",
+    });
+    dayFormat.set(timeZone, format);
+  }
+  return theme.dim(`── ${format.format(at).replace(",", "")} ──`);
 }
 
 /**

@@ -888,13 +888,15 @@ export class SqliteStore implements Store {
     return this.#read(() => {
       const now = this.#now();
       return this.#sql(
-        `SELECT DISTINCT p.user_id, substr(u.name, 1, 64) AS name, p.room_id
-         FROM presence p JOIN users u ON u.id = p.user_id
+        `SELECT DISTINCT p.user_id, substr(u.name, 1, 64) AS name, p.room_id,
+           CASE WHEN r.dm_a IS NULL THEN substr(r.name, 1, 64) END AS room_name
+         FROM presence p JOIN users u ON u.id = p.user_id LEFT JOIN rooms r ON r.id = p.room_id
          WHERE p.seen_at BETWEEN ? AND ? ORDER BY u.name_key, p.room_id LIMIT 1000`,
       ).all(now - PRESENCE_TIMEOUT_MS, now + PRESENCE_TIMEOUT_MS).map((row) => ({
         userId: safeNumber(row.user_id),
         userName: shownName(String(row.name)),
         roomId: row.room_id == null ? null : safeNumber(row.room_id),
+        roomName: row.room_name == null ? null : shownName(String(row.room_name)),
       }));
     });
   }

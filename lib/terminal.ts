@@ -126,13 +126,16 @@ export class Terminal {
 
   /**
    * Prints `text` above the input area (when `text` is not empty) and draws
-   * the input area, in one write.
+   * the input area, in one write; with `ring`, the terminal's bell rings too.
    */
   drawInput(
     view: { rows: string[]; cursorRow: number; cursorColumn: number },
     above = "",
+    ring = false,
   ): void {
-    this.output.write(this.#clearInputArea() + rawLines(above) + this.#inputText(view));
+    this.output.write(
+      (ring ? "\x07" : "") + this.#clearInputArea() + rawLines(above) + this.#inputText(view),
+    );
   }
 
   /**

@@ -16,6 +16,8 @@ export interface Theme {
   notice: Paint;
   /** Paints an error line. */
   error: Paint;
+  /** Paints an `@mention` of the reader. */
+  mention: Paint;
 }
 
 const identity: Paint = (text) => text;
@@ -28,6 +30,7 @@ export const plainTheme: Theme = {
   dim: identity,
   notice: identity,
   error: identity,
+  mention: identity,
 };
 
 /**
@@ -50,6 +53,7 @@ export function colorTheme(): Theme {
     dim: c.dim,
     notice: c.cyan,
     error: c.red,
+    mention: (text) => c.bold(c.inverse(c.yellow(text))),
   };
 }
 

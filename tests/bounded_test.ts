@@ -137,7 +137,14 @@ Deno.test("150,000 rooms: menus show the most recent and search, rooms streams t
     "flood149999",
   ]);
   assert.deepEqual(reader.listRooms({ search: "100%_" }), [], "% and _ are plain characters");
-  const context = { store: reader, user: alice, room: general, now: Date.now() };
+  const context = {
+    store: reader,
+    user: alice,
+    room: general,
+    now: Date.now(),
+    hotlist: [],
+    bell: true,
+  };
   const [listed] = await runCommand("rooms", "", context);
   assert.equal(listed.kind, "notice");
   const lines = (listed as { text: string }).text.split("\n");

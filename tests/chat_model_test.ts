@@ -14,6 +14,7 @@ import type { Message, Room } from "../lib/model.ts";
 
 const GENERAL: Room = { id: 1, name: "general", lastActivity: null, topic: null };
 const LOBBY: Room = { id: 2, name: "lobby", lastActivity: null, topic: null };
+const ME = { id: 1, name: "alice" };
 
 function message(id: number, roomId: number, text = `m${id}`): Message {
   return { id, roomId, userId: 2, userName: "bob", text, more: 0, sentAt: 0, kind: "text" };
@@ -59,27 +60,27 @@ Deno.test("KeyReader reads typing, keys and a bracketed paste split across chunk
 
 Deno.test("update() keeps a pasted block with q and /quit lines as one draft until Enter", () => {
   const [state, effects] = run(
-    initialState(GENERAL, []),
+    initialState(GENERAL, ME, []),
     key({ kind: "paste", text: "line one\nq\n/quit" }),
     typed("!"),
   );
   assert.deepEqual(effects, [], "nothing is run or sent");
   assert.deepEqual(state.draft, { text: "line one\nq\n/quit!", cursor: 17 });
   const [after, sent] = run(state, press("enter"));
-  assert.deepEqual(sent, [{ kind: "send", roomId: 1, text: "line one\nq\n/quit!" }]);
+  assert.deepEqual(sent, [{ kind: "send", roomId: 1, text: "line one\nq\n/quit!", as: "text" }]);
   assert.equal(after.draft.text, "");
 });
 
 Deno.test("update() keeps typed-ahead keys in order", () => {
   const keys = new KeyReader();
   const events = keys.feed("first message\rsecond").map((k) => key(k));
-  const [state, effects] = run(initialState(GENERAL, []), ...events);
-  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "first message" }]);
+  const [state, effects] = run(initialState(GENERAL, ME, []), ...events);
+  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "first message", as: "text" }]);
   assert.equal(state.draft.text, "second");
 });
 
 Deno.test("update(): Ctrl-C clears a draft; on an empty one, twice within 2 s quits", () => {
-  let [state, effects] = run(initialState(GENERAL, []), typed("draft"), press("ctrl-c", 1000));
+  let [state, effects] = run(initialState(GENERAL, ME, []), typed("draft"), press("ctrl-c", 1000));
   assert.equal(state.draft.text, "");
   assert.deepEqual(effects, []);
   [state, effects] = run(state, press("ctrl-c", 2000));
@@ -92,19 +93,19 @@ Deno.test("update(): Ctrl-C clears a draft; on an empty one, twice within 2 s qu
 
 Deno.test("update(): Ctrl-D quits on an empty draft and deletes under the cursor otherwise", () => {
   const [state, effects] = run(
-    initialState(GENERAL, []),
+    initialState(GENERAL, ME, []),
     typed("ab"),
     press("home"),
     press("ctrl-d"),
   );
   assert.deepEqual(effects, []);
   assert.deepEqual(state.draft, { text: "b", cursor: 0 });
-  assert.deepEqual(run(initialState(GENERAL, []), press("ctrl-d"))[1], [{ kind: "quit" }]);
+  assert.deepEqual(run(initialState(GENERAL, ME, []), press("ctrl-d"))[1], [{ kind: "quit" }]);
 });
 
 Deno.test("update() puts a refused text back and says why", () => {
   const [state, effects] = run(
-    initialState(GENERAL, []),
+    initialState(GENERAL, ME, []),
     typed("too fast"),
     press("enter"),
     { kind: "refused", text: "too fast", reason: "You are sending too fast" },
@@ -118,8 +119,8 @@ Deno.test("update() puts a refused text back and says why", () => {
 
 Deno.test("update() shows each message once and drops a late batch from the room left", () => {
   let [state, effects] = run(
-    initialState(GENERAL, []),
-    { kind: "joined", room: GENERAL, history: [message(1, 1), message(2, 1)] },
+    initialState(GENERAL, ME, []),
+    { kind: "joined", room: GENERAL, history: [message(1, 1), message(2, 1)], lastRead: 0, now: 0 },
     { kind: "messages", roomId: 1, messages: [message(2, 1), message(3, 1)] },
   );
   const shownIds = (list: ChatEffect[]) =>
@@ -133,7 +134,7 @@ Deno.test("update() shows each message once and drops a late batch from the room
   });
   [state, effects] = run(
     state,
-    { kind: "joined", room: LOBBY, history: [message(4, 2)] },
+    { kind: "joined", room: LOBBY, history: [message(4, 2)], lastRead: 0, now: 0 },
     { kind: "messages", roomId: 1, messages: [message(5, 1)] },
   );
   assert.deepEqual(shownIds(effects), [4], "the late batch from general is dropped");
@@ -141,7 +142,7 @@ Deno.test("update() shows each message once and drops a late batch from the room
 });
 
 Deno.test("update(): Up and Down recall the account's lines and bring the draft back", () => {
-  const [state] = run(initialState(GENERAL, ["one", "two"]), typed("new"), press("up"));
+  const [state] = run(initialState(GENERAL, ME, ["one", "two"]), typed("new"), press("up"));
   assert.equal(state.draft.text, "two");
   const [older] = run(state, press("up"), press("up"));
   assert.equal(older.draft.text, "one");
@@ -152,7 +153,7 @@ Deno.test("update(): Up and Down recall the account's lines and bring the draft 
 Deno.test("update(): a multi-line line in the history is passed through, and the draft comes back", () => {
   // Up and Down once stuck on a recalled line of several lines, and the draft was lost.
   const [recalled] = run(
-    initialState(GENERAL, ["one", "two\nlines"]),
+    initialState(GENERAL, ME, ["one", "two\nlines"]),
     typed("precious"),
     press("up"),
   );
@@ -165,12 +166,12 @@ Deno.test("update(): a multi-line line in the history is passed through, and the
 
 Deno.test("update(): in a draft of several lines, Up and Down move between them first", () => {
   const draft = { text: "first\nsecond line", cursor: "first\nsec".length };
-  const [up] = run({ ...initialState(GENERAL, ["old"]), draft }, press("up"));
+  const [up] = run({ ...initialState(GENERAL, ME, ["old"]), draft }, press("up"));
   assert.deepEqual(up.draft, { text: draft.text, cursor: 3 }, "same column, line above");
   const [history] = run(up, press("up"));
   assert.equal(history.draft.text, "old", "past the first line: the history");
   const [down] = run(
-    { ...initialState(GENERAL, []), draft: { text: "abcdef\nxy", cursor: 5 } },
+    { ...initialState(GENERAL, ME, []), draft: { text: "abcdef\nxy", cursor: 5 } },
     press("down"),
   );
   assert.equal(down.draft.cursor, "abcdef\nxy".length, "the end of a shorter line");
@@ -191,10 +192,10 @@ Deno.test("editDraft() moves and deletes by grapheme, word and line", () => {
 });
 
 Deno.test("update(): Tab completes commands, and names found by the runner, cycling", () => {
-  let [state] = run(initialState(GENERAL, []), typed("/jo"), press("tab"));
+  let [state] = run(initialState(GENERAL, ME, []), typed("/jo"), press("tab"));
   assert.deepEqual(state.draft, { text: "/join ", cursor: 6 });
   let effects;
-  [state, effects] = run(initialState(GENERAL, []), typed("ali"), press("tab"));
+  [state, effects] = run(initialState(GENERAL, ME, []), typed("ali"), press("tab"));
   assert.deepEqual(effects, [{
     kind: "complete",
     completion: { what: "user", prefix: "ali", start: 0, suffix: ": " },
@@ -206,24 +207,30 @@ Deno.test("update(): Tab completes commands, and names found by the runner, cycl
   assert.equal(state.draft.text, "alicia: ");
   [state] = run(state, press("tab"), typed("hi"));
   assert.equal(state.draft.text, "alice: hi");
-  [, effects] = run(initialState(GENERAL, []), typed("/join gen"), press("tab"));
+  [, effects] = run(initialState(GENERAL, ME, []), typed("/join gen"), press("tab"));
   assert.deepEqual(effects, [{
     kind: "complete",
     completion: { what: "room", prefix: "gen", start: 6, suffix: "" },
   }]);
-  [, effects] = run(initialState(GENERAL, []), typed("hello @bo"), press("tab"));
+  [, effects] = run(initialState(GENERAL, ME, []), typed("hello @bo"), press("tab"));
   assert.deepEqual(effects, [{
     kind: "complete",
     completion: { what: "user", prefix: "bo", start: 7, suffix: " " },
   }]);
-  [state, effects] = run(initialState(GENERAL, []), typed("two words"), press("tab"));
+  [state, effects] = run(initialState(GENERAL, ME, []), typed("two words"), press("tab"));
   assert.deepEqual([state.draft.text, effects], ["two words", []], "Tab never inserts a tab");
 });
 
 Deno.test("update(): over the rate limit, lines wait their turn in order, none merged", () => {
-  let [state, effects] = run(initialState(GENERAL, []), typed("fast 21"), press("enter"));
-  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "fast 21" }]);
-  [state, effects] = run(state, { kind: "limited", roomId: 1, text: "fast 21", waitMs: 200 });
+  let [state, effects] = run(initialState(GENERAL, ME, []), typed("fast 21"), press("enter"));
+  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "fast 21", as: "text" }]);
+  [state, effects] = run(state, {
+    kind: "limited",
+    roomId: 1,
+    text: "fast 21",
+    as: "text",
+    waitMs: 200,
+  });
   assert.equal(effects.filter((e) => e.kind === "show").length, 1, "said once");
   assert.deepEqual(effects.at(-1), { kind: "wake", afterMs: 200 });
   [state, effects] = run(state, typed("fast 22"), press("enter"), typed("fast 23"), press("enter"));
@@ -243,20 +250,21 @@ Deno.test("update(): over the rate limit, lines wait their turn in order, none m
 
 Deno.test("update(): blank lines at the end of a pasted block are not sent", () => {
   const [, effects] = run(
-    initialState(GENERAL, []),
+    initialState(GENERAL, ME, []),
     key({ kind: "paste", text: "one\ntwo\n\n  \n" }),
     press("enter"),
   );
-  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "one\ntwo" }]);
+  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "one\ntwo", as: "text" }]);
 });
 
 Deno.test("update(): a refused message in the outbox lets the ones behind it go", () => {
   let [state] = run(
-    initialState(GENERAL, []),
+    initialState(GENERAL, ME, []),
     typed("a"),
     press("enter"),
     {
       kind: "limited",
+      as: "text",
       roomId: 1,
       text: "a",
       waitMs: 200,
@@ -266,19 +274,19 @@ Deno.test("update(): a refused message in the outbox lets the ones behind it go"
   );
   let effects;
   [state, effects] = run(state, { kind: "flush" });
-  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "a" }]);
+  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "a", as: "text" }]);
   [state, effects] = run(state, { kind: "refused", text: "a", reason: "no" });
-  assert.deepEqual(effects.at(-1), { kind: "send", roomId: 1, text: "b" });
+  assert.deepEqual(effects.at(-1), { kind: "send", roomId: 1, text: "b", as: "text" });
   assert.deepEqual(state.outbox, []);
 });
 
 Deno.test("update(): a pasted command line with a line break is text, not a command", () => {
   const [, effects] = run(
-    initialState(GENERAL, []),
+    initialState(GENERAL, ME, []),
     key({ kind: "paste", text: "/quit\n" }),
     press("enter"),
   );
-  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "/quit" }]);
+  assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "/quit", as: "text" }]);
 });
 
 Deno.test("KeyReader and editDraft edge cases: Esc before a sequence, Ctrl-U at the start", () => {

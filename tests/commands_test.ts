@@ -28,7 +28,7 @@ Deno.test("runCommand() turns commands into effects and errors into lines", asyn
   const store = tempStore(dir.path);
   const user = await quickUser(store, "alice");
   const room = store.createRoom("general", user.id);
-  const context = { store, user, room, now: Date.now() };
+  const context = { store, user, room, now: Date.now(), hotlist: [], bell: true };
 
   await t.step("/join switches to an existing room or creates one", async () => {
     const [effect] = await runCommand("join", "Lobby", context);
