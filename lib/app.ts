@@ -5,7 +5,7 @@ import { Menus, type RoomPage } from "./menus.ts";
 import { Heartbeat } from "./presence.ts";
 import { checkNewPassword, MIN_PASSWORD_LENGTH } from "./password.ts";
 import { renderNotice } from "./render.ts";
-import { exportRoom, rooms, type ScriptOutput, send, tail } from "./scripts.ts";
+import { exportRoom, rooms, type ScriptOutput, search, send, tail } from "./scripts.ts";
 import { inert } from "./sanitize.ts";
 import { StdinLines } from "./stdin_lines.ts";
 import type { Room, User } from "./model.ts";
@@ -75,13 +75,15 @@ export async function run(invocation: Invocation, env: Environment, io: Process)
         const session = await backend.logIn(invocation.user!, password);
         try {
           const { store, user } = session;
+          const other = invocation.to ?? invocation.with;
+          const target = other === undefined ? { room: invocation.room! } : { with: other };
           if (invocation.command === "send") {
-            await send(store, user, invocation.room!, invocation.text, stdin, out);
+            await send(store, user, target, invocation.text, stdin, out);
           } else {
             const follower = (handlers: Parameters<Backend["follower"]>[1]) =>
               backend.follower(store, handlers);
             const options = { ...invocation, theme, stop: io.interrupted, follower };
-            await tail(store, user, invocation.room!, options, out);
+            await tail(store, user, target, options, out);
           }
         } finally {
           await backend.logOut(session);
@@ -89,8 +91,24 @@ export async function run(invocation: Invocation, env: Environment, io: Process)
         break;
       }
       case "rooms":
-        await rooms(await backend.reader(), invocation.json, out);
+      case "search": {
+        // As an account (its direct conversations included), or as nobody in particular.
+        const session = invocation.user === undefined ? undefined : await backend.logIn(
+          invocation.user,
+          await app.password(invocation.user, env.password, invocation, stdin),
+        );
+        try {
+          const store = session?.store ?? await backend.reader();
+          if (invocation.command === "rooms") {
+            await rooms(store, invocation.json, out, session?.user.id);
+          } else {
+            await search(store, invocation.text!, { ...invocation, userId: session?.user.id }, out);
+          }
+        } finally {
+          if (session) await backend.logOut(session);
+        }
         break;
+      }
       case "export":
         await exportRoom(await backend.reader(), invocation.room!, invocation.format, out);
         break;

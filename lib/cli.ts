@@ -16,14 +16,19 @@ export interface Invocation {
     | "tail"
     | "rooms"
     | "export"
+    | "search"
     | "help"
     | "version";
   db?: string;
   user?: string;
   room?: string;
   passwordStdin: boolean;
-  /** send: the message given as arguments; undefined to read stdin. */
+  /** send: the message given as arguments; undefined to read stdin. search: the words. */
   text?: string;
+  /** send: to this account's direct conversation instead of a room. */
+  to?: string;
+  /** tail: follow the direct conversation with this account instead of a room. */
+  with?: string;
   /** tail: how many earlier messages to print first. */
   history: number;
   /** tail: resume after this message id instead of printing history. */
@@ -42,10 +47,12 @@ Usage:
   chatroom [--db PATH|URL] [--user NAME] [--room NAME]
   chatroom setup --db postgres://HOST[:PORT]/DBNAME
   chatroom register --user NAME [--password-stdin]
-  chatroom send --user NAME --room ROOM [--password-stdin] [TEXT...]
-  chatroom tail --user NAME --room ROOM [--password-stdin] [--history N | --after ID] [--json]
-  chatroom rooms [--json]
+  chatroom send --user NAME (--room ROOM | --to NAME) [--password-stdin] [TEXT...]
+  chatroom tail --user NAME (--room ROOM | --with NAME) [--password-stdin]
+                [--history N | --after ID] [--json]
+  chatroom rooms [--user NAME] [--json]
   chatroom export --room ROOM [--format txt|md|json]
+  chatroom search [--user NAME] [--room ROOM] [--json] WORDS...
   chatroom --help | --version
 
 Commands:
@@ -53,18 +60,22 @@ Commands:
   register           Create an account
   send               Send TEXT as one message, or each line of stdin as it arrives
   tail               Print the last N messages (default 10), then follow new ones
-  rooms              List rooms with their message counts and last activity
+  rooms              List rooms with their message counts and last activity (with --user,
+                     that account's direct conversations too)
   export             Print a room's whole history
+  search             Print the newest messages (at most 20) holding every one of WORDS
 
 Options:
   --db PATH|URL      Database file (default: $CHATROOM_DB, else ./chatroom.db), or a
                      postgres:// URL (PG* variables and ~/.pgpass fill in the rest)
   --user NAME        Log in as NAME (register: the account to create)
   --room NAME        The room; the chat view and send create it if needed
+  --to NAME          send: to your direct conversation with NAME
+  --with NAME        tail: your direct conversation with NAME
   --password-stdin   Read the password from the first line of stdin
   --history N        tail: how many earlier messages to print first (at most 1000)
   --after ID         tail: print every message after id ID first (to resume)
-  --json             tail: one JSON object per line; rooms: a JSON array
+  --json             tail, search: one JSON object per line; rooms: a JSON array
   --format F         export: txt (default), md or json (an array)
   -h, --help         Show this help
   -V, --version      Show the version
@@ -80,17 +91,18 @@ In a room, type /help for the commands; q alone leaves the room.`;
 /** Most earlier messages `tail --history` prints. */
 const MAX_HISTORY = 1000;
 
-const COMMANDS = ["setup", "register", "send", "tail", "rooms", "export"] as const;
+const COMMANDS = ["setup", "register", "send", "tail", "rooms", "export", "search"] as const;
 
 /** Which options each command takes, beyond --db. */
 const ACCEPTS: Record<Invocation["command"], readonly string[]> = {
   chat: ["user", "room"],
   setup: [],
   register: ["user", "password-stdin"],
-  send: ["user", "room", "password-stdin"],
-  tail: ["user", "room", "password-stdin", "history", "after", "json"],
-  rooms: ["json"],
+  send: ["user", "room", "to", "password-stdin"],
+  tail: ["user", "room", "with", "password-stdin", "history", "after", "json"],
+  rooms: ["user", "password-stdin", "json"],
   export: ["room", "format"],
+  search: ["user", "room", "password-stdin", "json"],
   help: [],
   version: [],
 };
@@ -98,8 +110,8 @@ const ACCEPTS: Record<Invocation["command"], readonly string[]> = {
 /** Which options each command cannot do without. */
 const NEEDS: Partial<Record<Invocation["command"], readonly string[]>> = {
   register: ["user"],
-  send: ["user", "room"],
-  tail: ["user", "room"],
+  send: ["user"],
+  tail: ["user"],
   export: ["room"],
 };
 
@@ -124,6 +136,8 @@ export function parseCommandLine(args: string[]): Invocation {
         db: { type: "string" },
         user: { type: "string" },
         room: { type: "string" },
+        to: { type: "string" },
+        with: { type: "string" },
         "password-stdin": { type: "boolean" },
         history: { type: "string" },
         after: { type: "string" },
@@ -169,7 +183,15 @@ export function parseCommandLine(args: string[]): Invocation {
         fail(`${command} needs --${option} ${option === "user" ? "NAME" : "ROOM"}`);
       }
     }
-    if (command !== "send" && rest.length > 0) fail(`Unexpected argument "${rest[0]}"`);
+    // send and tail go to a room or to one person's direct conversation: one of the two.
+    const where = command === "send" ? "to" : command === "tail" ? "with" : undefined;
+    if (where && (values.room === undefined) === (values[where] === undefined)) {
+      fail(`${command} needs --room ROOM or --${where} NAME (one of them)`);
+    }
+    if (command === "search" && rest.length === 0) fail("search needs WORDS to look for");
+    if (command !== "send" && command !== "search" && rest.length > 0) {
+      fail(`Unexpected argument "${rest[0]}"`);
+    }
   }
 
   const history = values.history === undefined ? 10 : wholeNumber(values.history);
@@ -196,7 +218,11 @@ export function parseCommandLine(args: string[]): Invocation {
     user: values.user,
     room: values.room,
     passwordStdin: values["password-stdin"] ?? false,
-    text: command === "send" && rest.length > 0 ? rest.join(" ") : undefined,
+    text: (command === "send" || command === "search") && rest.length > 0
+      ? rest.join(" ")
+      : undefined,
+    to: values.to,
+    with: values.with,
     history,
     after,
     json: values.json ?? false,

@@ -12,6 +12,8 @@ export interface MessageJson {
   sent_at: number;
   /** Characters of a planted over-long text left out; absent when the text is whole. */
   more?: number;
+  /** "me" for a /me line, "topic" for a new topic; absent for a message. */
+  kind?: "me" | "topic";
 }
 
 /**
@@ -32,6 +34,7 @@ export function toJson(message: Message, room: string): MessageJson {
     sent_at: message.sentAt,
   };
   if (message.more > 0) json.more = message.more;
+  if (message.kind !== "text") json.kind = message.kind;
   return json;
 }
 
@@ -98,8 +101,10 @@ function notExported(left: number): string {
 export const MESSAGE_WRITERS: Readonly<Record<"txt" | "md" | "json", MessageWriter>> = {
   // 2026-11-25 14:02:05 alice: hi
   //   and a second line
+  // 2026-11-25 14:02:05 * alice waves
+  // 2026-11-25 14:02:05 alice set the topic: Release on Friday
   txt: {
-    head: (message) => `${formatStamp(message.sentAt)} ${inert(message.userName)}: `,
+    head: (message) => `${formatStamp(message.sentAt)} ${said(inert(message.userName), message)}`,
     text: (part) => inert(part, true).replaceAll("\n", "\n  "),
     tail: (_message, left) => notExported(left),
   },
@@ -107,7 +112,11 @@ export const MESSAGE_WRITERS: Readonly<Record<"txt" | "md" | "json", MessageWrit
   //   and a second line (a hard line break inside the list item)
   md: {
     head: (message) =>
-      `- **${escapeMarkdown(inert(message.userName))}** · ${formatStamp(message.sentAt)}: `,
+      message.kind === "text"
+        ? `- **${escapeMarkdown(inert(message.userName))}** · ${formatStamp(message.sentAt)}: `
+        : `- ${formatStamp(message.sentAt)} ${
+          said(`**${escapeMarkdown(inert(message.userName))}**`, message)
+        }`,
     text: (part) => inert(part, true).split("\n").map(escapeMarkdown).join("\\\n  "),
     tail: (_message, left) => notExported(left),
   },
@@ -116,9 +125,19 @@ export const MESSAGE_WRITERS: Readonly<Record<"txt" | "md" | "json", MessageWrit
     head: (message, room) =>
       jsonLine({ id: message.id, room, user: message.userName, text: "" }).slice(0, -2),
     text: (part) => jsonLine(part).slice(1, -1),
-    tail: (message, left) => `","sent_at":${message.sentAt}${left > 0 ? `,"more":${left}` : ""}}`,
+    tail: (message, left) =>
+      `","sent_at":${message.sentAt}${left > 0 ? `,"more":${left}` : ""}${
+        message.kind === "text" ? "" : `,"kind":"${message.kind}"`
+      }}`,
   },
 };
+
+/** What comes before a line's text: `alice: `, `* alice ` or `alice set the topic: `. */
+function said(name: string, message: Message): string {
+  if (message.kind === "me") return `* ${name} `;
+  if (message.kind === "topic") return `${name} set the topic: `;
+  return `${name}: `;
+}
 
 /**
  * One message on one line, for pipes; a text cut short says how much is left.

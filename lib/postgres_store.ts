@@ -230,14 +230,17 @@ export class PostgresStore implements Store {
     return rows.map((row) => shownName(String(row.name)));
   }
 
-  async *roomStats(): AsyncGenerator<Room & { messages: number }> {
-    const rows = this.sql`SELECT r.id, substr(r.name, 1, 64) AS name, r.last_sent_at AS last,
-        (SELECT count(*) FROM messages WHERE room_id = r.id) AS messages
-      FROM rooms r WHERE r.dm_a IS NULL
-      ORDER BY r.last_sent_at IS NULL, r.last_sent_at DESC, r.name_key`.cursor(500);
+  async *roomStats(userId?: number): AsyncGenerator<Room & { messages: number }> {
+    // The owner (whom `rooms` connects as without --user) sees every row: ask for one's own.
+    const rows = this.sql`SELECT ${ROOM_COLUMNS(this.sql)},
+        (SELECT count(*) FROM messages WHERE room_id = rooms.id) AS messages
+      FROM rooms WHERE rooms.dm_a IS NULL OR ${userId ?? -1} IN (rooms.dm_a, rooms.dm_b)
+      ORDER BY rooms.last_sent_at IS NULL, rooms.last_sent_at DESC, rooms.name_key`.cursor(500);
     try {
       for await (const batch of rows) {
-        for (const row of batch) yield { ...toRoom(row), messages: safeNumber(row.messages) };
+        for (const row of batch) {
+          yield { ...toRoom(row, userId), messages: safeNumber(row.messages) };
+        }
       }
     } catch (err) {
       throw describeServerError(err, this.path) ?? err;
@@ -294,6 +297,7 @@ export class PostgresStore implements Store {
         FROM messages m JOIN users u ON u.id = m.user_id JOIN rooms r ON r.id = m.room_id
         WHERE to_tsvector('simple', m.text) @@ plainto_tsquery('simple', ${query})
           AND (${roomId ?? null}::bigint IS NULL OR m.room_id = ${roomId ?? null})
+          AND (r.dm_a IS NULL OR ${userId} IN (r.dm_a, r.dm_b))
         ORDER BY m.id DESC LIMIT ${limit}`
     );
     return rows.map((row) => ({

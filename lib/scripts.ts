@@ -18,6 +18,9 @@ import type { Follower, FollowerHandlers, Store } from "./store.ts";
 import type { StdinLines } from "./stdin_lines.ts";
 import type { Theme } from "./theme.ts";
 
+/** Where send and tail go: a room by name, or the direct conversation with an account. */
+export type Target = { room: string } | { with: string };
+
 /** Where a script command writes. */
 export interface ScriptOutput {
   stdout: Writable & { isTTY?: boolean; columns?: number };
@@ -33,12 +36,14 @@ export interface ScriptOutput {
 export async function send(
   store: Store,
   user: User,
-  roomName: string,
+  target: Target,
   text: string | undefined,
   stdin: StdinLines,
   out: ScriptOutput,
 ): Promise<void> {
-  const room = await store.findOrCreateRoom(roomName, user.id);
+  const room = "with" in target
+    ? await store.openDirect(user.id, target.with)
+    : await store.findOrCreateRoom(target.room, user.id);
   if (text !== undefined) {
     await store.addMessage(room.id, user.id, text);
     return;
@@ -80,7 +85,7 @@ export async function send(
 export async function tail(
   store: Store,
   user: User,
-  roomName: string,
+  target: Target,
   options: {
     history: number;
     after?: number;
@@ -93,7 +98,9 @@ export async function tail(
   out: ScriptOutput,
 ): Promise<void> {
   const stopped = options.stop(); // listen for Ctrl-C before the first line goes out
-  const room = await findRoom(store, roomName);
+  const room = "with" in target
+    ? await store.openDirect(user.id, target.with)
+    : await findRoom(store, target.room);
   const format = messageFormat(room, user, options.json, options.theme, out);
   let lastShown = 0;
   const show = (messages: Message[]) => {
@@ -140,6 +147,7 @@ function messageFormat(
       own: message.userId === user.id,
       theme,
       now: Date.now(),
+      reader: user.name,
     });
 }
 
@@ -154,8 +162,16 @@ function writer(out: ScriptOutput): (text: string) => Promise<void> {
 /** Rows written at a time by `rooms`; the first batch sets the column width. */
 const ROOMS_BATCH = 500;
 
-/** `rooms`: a table, or a JSON array with `json`, streamed however many rooms there are. */
-export async function rooms(store: Store, json: boolean, out: ScriptOutput): Promise<void> {
+/**
+ * `rooms`: a table, or a JSON array with `json`, streamed however many rooms
+ * there are; with `userId`, that account's direct conversations too.
+ */
+export async function rooms(
+  store: Store,
+  json: boolean,
+  out: ScriptOutput,
+  userId?: number,
+): Promise<void> {
   const write = writer(out);
   let batch: (Room & { messages: number })[] = [];
   let width: number | undefined;
@@ -185,7 +201,7 @@ export async function rooms(store: Store, json: boolean, out: ScriptOutput): Pro
     batch = [];
   };
   if (json) await write("[");
-  for await (const room of store.roomStats()) {
+  for await (const room of store.roomStats(userId)) {
     batch.push(room);
     if (batch.length === ROOMS_BATCH) await flush();
   }
@@ -254,4 +270,25 @@ async function findRoom(store: Store, name: string): Promise<Room> {
   const room = await store.findRoom(name);
   if (!room) throw new ChatError(`There is no room named "${name.trim()}"`);
   return room;
+}
+
+/**
+ * `search`: the newest messages (at most SEARCH_LIMIT) holding every word, in
+ * one room or all; as `userId`, their direct conversations too. A line each:
+ * `#42 ops 2026-11-25 14:02:05 alice: the deploy failed`, or JSON with `json`.
+ */
+export async function search(
+  store: Store,
+  words: string,
+  options: { userId?: number; room?: string; json: boolean },
+  out: ScriptOutput,
+): Promise<void> {
+  const room = options.room === undefined ? undefined : await findRoom(store, options.room);
+  const found = await store.search(words, { userId: options.userId ?? -1, roomId: room?.id });
+  const lines = found.map((message) =>
+    options.json
+      ? jsonLine(toJson(message, message.roomName))
+      : `#${message.id} ${inert(message.roomName)} ${plainLine(message)}`
+  );
+  if (lines.length > 0) await writer(out)(lines.join("\n") + "\n");
 }

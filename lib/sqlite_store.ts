@@ -726,16 +726,21 @@ export class SqliteStore implements Store {
    * Every room with its message count and last activity, the most recently
    * active first, one at a time: the list is never held whole.
    */
-  *roomStats(): Generator<Room & { messages: number }> {
+  *roomStats(userId?: number): Generator<Room & { messages: number }> {
     // A statement of its own: the iterator keeps it busy until it is done.
     this.#checkSchema();
     const rows = this.#db.prepare(
-      `SELECT r.id, substr(r.name, 1, 64) AS name, count(m.id) AS messages, max(m.sent_at) AS last
-       FROM rooms r LEFT JOIN messages m ON m.room_id = r.id WHERE r.dm_a IS NULL
+      `SELECT r.id, substr(r.name, 1, 64) AS name, count(m.id) AS messages, max(m.sent_at) AS last,
+         r.dm_a, r.dm_b, (SELECT substr(name, 1, 64) FROM users WHERE id = r.dm_a) AS dm_a_name,
+         (SELECT substr(name, 1, 64) FROM users WHERE id = r.dm_b) AS dm_b_name
+       FROM rooms r LEFT JOIN messages m ON m.room_id = r.id
+       WHERE r.dm_a IS NULL OR ? IN (r.dm_a, r.dm_b)
        GROUP BY r.id ORDER BY last IS NULL, last DESC, r.name_key`,
     );
     rows.setReadBigInts(true);
-    for (const row of rows.iterate()) yield { ...toRoom(row), messages: safeNumber(row.messages) };
+    for (const row of rows.iterate(userId ?? -1)) {
+      yield { ...toRoom(row, userId), messages: safeNumber(row.messages) };
+    }
   }
 
   /**

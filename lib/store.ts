@@ -27,8 +27,13 @@ export interface Store {
   countRooms(search?: string, userId?: number): Awaitable<number>;
   /** Up to `limit` user or room names starting with `prefix`, ignoring case: Tab's choices. */
   namesStartingWith(kind: "user" | "room", prefix: string, limit?: number): Awaitable<string[]>;
-  /** Every room with its message count, the most recently active first, never held whole. */
-  roomStats(): Iterable<Room & { messages: number }> | AsyncIterable<Room & { messages: number }>;
+  /**
+   * Every room with its message count, the most recently active first, never
+   * held whole; with `userId`, that account's direct conversations too.
+   */
+  roomStats(
+    userId?: number,
+  ): Iterable<Room & { messages: number }> | AsyncIterable<Room & { messages: number }>;
   /**
    * Stores a message (or a `/me` action, or a new topic, which becomes the
    * room's) and returns its id; refuses bad texts and an account over its

@@ -1,6 +1,6 @@
 // One database per test, a SQLite file or a PostgreSQL database, and how the
 // real program is run on it: the suites that run on both backends take a Bed.
-import type { Rate } from "../lib/model.ts";
+import type { MessageKind, Rate } from "../lib/model.ts";
 import { openSqliteStore } from "../lib/sqlite_store.ts";
 import { tempDir } from "./_helpers.ts";
 import { PG_ADMIN, tempPg } from "./_postgres.ts";
@@ -25,6 +25,8 @@ export interface Bed extends AsyncDisposable {
   texts(room: string): Promise<string[]>;
   /** Sets the message and room rate limits. */
   limit(message: Rate, room: Rate): Promise<void>;
+  /** Stores a line as `user` in `room` through the store, as the chat view does. */
+  say(user: string, room: string, text: string, kind: MessageKind): Promise<void>;
 }
 
 /** The limits a new database has. */
@@ -84,6 +86,16 @@ export async function sqliteBed(): Promise<Bed> {
       store.close();
       return Promise.resolve();
     },
+    say(user, room, text, kind) {
+      const store = openSqliteStore(db);
+      try {
+        const found = store.findRoom(room)!;
+        store.addMessage(found.id, store.findUser(user)!.id, text, kind);
+      } finally {
+        store.close();
+      }
+      return Promise.resolve();
+    },
     [Symbol.asyncDispose]: () => Promise.resolve(dir[Symbol.dispose]()),
   });
   await made.limit(DEFAULT_LIMITS.message, DEFAULT_LIMITS.room);
@@ -114,6 +126,15 @@ export async function postgresBed(): Promise<Bed> {
         ] as const
       ) {
         await pg.owner`UPDATE chatroom.settings SET value = ${value} WHERE name = ${name}`;
+      }
+    },
+    async say(user, room, text, kind) {
+      const session = await pg.backend.logIn(user, `${user}-password`);
+      try {
+        const found = await session.store.findRoom(room);
+        await session.store.addMessage(found!.id, session.user.id, text, kind);
+      } finally {
+        await pg.backend.logOut(session);
       }
     },
     [Symbol.asyncDispose]: () => pg[Symbol.asyncDispose](),

@@ -48,7 +48,7 @@ Deno.test("chatroom tail in a pipe prints plain lines and exits 0 on Ctrl-C", as
 Deno.test("chatroom script commands refuse bad usage with exit 2", async (t) => {
   const cases: [string[], string][] = [
     [["send", "--room", "ops", "hi"], "send needs --user NAME"],
-    [["tail", "--user", "a"], "tail needs --room ROOM"],
+    [["tail", "--user", "a"], "tail needs --room ROOM or --with NAME (one of them)"],
     [
       ["tail", "--user", "a", "--room", "b", "--history", "many"],
       '--history takes a whole number of messages, not "many"',
@@ -407,6 +407,117 @@ for (const { name, ignore, make } of BEDS) {
       );
       await bed.run("bot", ["send", "--user", "bot", "--room", "ops", "five"]);
       assert.equal(JSON.parse(await tail.nextLine()).text, "five");
+    },
+  });
+}
+
+for (const { name, ignore, make } of BEDS) {
+  Deno.test({
+    name:
+      `[${name}] direct conversations from scripts: send --to, tail --with, rooms --user; others see none`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      for (const who of ["alice", "bob", "carol"]) await bed.register(who);
+      await using tail = new Running(
+        ["tail", "--user", "bob", "--with", "alice", "--json"],
+        bed.env("bob"),
+        { command: bed.command },
+      );
+      await bed.run("alice", ["send", "--user", "alice", "--to", "bob", "for bob only"]);
+      const got = JSON.parse(await tail.nextLine());
+      assert.deepEqual([got.room, got.user, got.text], ["@alice", "alice", "for bob only"]);
+      await bed.run("carol", ["send", "--user", "carol", "--room", "general", "public"]);
+
+      const listed = async (who?: string) => {
+        const run = who === undefined
+          ? await runChat(["rooms", "--json"], { env: bed.readerEnv, task: bed.task })
+          : await bed.run(who, ["rooms", "--user", who, "--json"]);
+        assert.equal(run.code, 0, run.stderr);
+        return JSON.parse(run.stdout).map((r: { room: string }) => r.room).sort();
+      };
+      assert.deepEqual(await listed("bob"), ["@alice", "general"]);
+      assert.deepEqual(await listed("alice"), ["@bob", "general"]);
+      assert.deepEqual(await listed("carol"), ["general"]);
+      assert.deepEqual(await listed(), ["general"]);
+
+      const usage = await bed.run("alice", [
+        "send",
+        "--user",
+        "alice",
+        "--room",
+        "x",
+        "--to",
+        "bob",
+      ]);
+      assert.equal(usage.code, 2);
+      assert.equal(usage.stderr, "chatroom: send needs --room ROOM or --to NAME (one of them)\n");
+    },
+  });
+
+  Deno.test({
+    name:
+      `[${name}] chatroom search: newest first, --room, --json; a conversation only for its two`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      for (const who of ["alice", "bob"]) await bed.register(who);
+      await bed.run(
+        "alice",
+        ["send", "--user", "alice", "--room", "ops"],
+        "the build is red\nall green\n",
+      );
+      await bed.run("bob", ["send", "--user", "bob", "--room", "dev", "build red again"]);
+      await bed.run("bob", ["send", "--user", "bob", "--to", "alice", "red build, quietly"]);
+      const options = { env: bed.readerEnv, task: bed.task };
+
+      const all = await runChat(["search", "RED", "build"], options);
+      assert.equal(all.code, 0, all.stderr);
+      const lines = all.stdout.trimEnd().split("\n");
+      assert.equal(lines.length, 2, all.stdout);
+      assert.match(lines[0], new RegExp(`^#\\d+ dev ${STAMP_RE} bob: build red again$`));
+      assert.match(lines[1], new RegExp(`^#\\d+ ops ${STAMP_RE} alice: the build is red$`));
+
+      const inOps = await runChat(["search", "--room", "ops", "--json", "build"], options);
+      const found = inOps.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+      assert.deepEqual(found.map((m) => [m.room, m.text]), [["ops", "the build is red"]]);
+
+      const asAlice = await bed.run("alice", ["search", "--user", "alice", "quietly"]);
+      assert.match(asAlice.stdout, /^#\d+ @bob .* bob: red build, quietly\n$/);
+      const none = await runChat(["search", "nothing-like-it"], options);
+      assert.deepEqual([none.code, none.stdout], [0, ""]);
+      const bad = await runChat(["search", "--room", "nowhere", "red"], options);
+      assert.equal(bad.stderr, 'chatroom: There is no room named "nowhere"\n');
+    },
+  });
+
+  Deno.test({
+    name: `[${name}] /me and topic lines in tail and export: * alice waves, alice set the topic`,
+    ignore,
+    async fn() {
+      await using bed = await make();
+      await bed.register("alice");
+      const first = await bed.run("alice", ["send", "--user", "alice", "--room", "ops", "first"]);
+      assert.equal(first.code, 0, first.stderr);
+      // The chat view's /me and /topic, as its store writes them.
+      await bed.say("alice", "ops", "waves", "me");
+      await bed.say("alice", "ops", "Release on Friday", "topic");
+      const options = { env: bed.readerEnv, task: bed.task };
+      const txt = await runChat(["export", "--room", "ops"], options);
+      assert.match(
+        txt.stdout,
+        new RegExp(
+          `^${STAMP_RE} alice: first\n${STAMP_RE} \\* alice waves\n${STAMP_RE} alice set the topic: Release on Friday\n$`,
+        ),
+      );
+      const json = await runChat(["export", "--room", "ops", "--format", "json"], options);
+      assert.deepEqual(JSON.parse(json.stdout).map((m: { kind?: string }) => m.kind), [
+        undefined,
+        "me",
+        "topic",
+      ]);
+      const md = await runChat(["export", "--room", "ops", "--format", "md"], options);
+      assert.match(md.stdout, /- \d{4}-.* \* \*\*alice\*\* waves\n/);
     },
   });
 }
