@@ -75,14 +75,12 @@ export function sqliteBed(): Bed {
       const insert = raw.prepare(
         "INSERT INTO messages (room_id, user_id, text, sent_at) VALUES (?, ?, ?, ?)",
       );
+      // Its words too, as the store writes them with each message: search is measured on these.
+      const words = raw.prepare("INSERT INTO messages_fts (rowid, text) VALUES (?, ?)");
       const now = Date.now();
       for (let i = 0; i < count; i++) {
-        insert.run(
-          room.id,
-          userId,
-          `seeded message number ${i} with some ordinary words in it`,
-          now,
-        );
+        const text = `seeded message number ${i} with some ordinary words in it`;
+        words.run(insert.run(room.id, userId, text, now).lastInsertRowid, text);
       }
       raw.exec("COMMIT");
       raw.close();

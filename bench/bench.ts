@@ -35,6 +35,7 @@ const plan = QUICK
     joinSizes: [1_000, 20_000],
     throughput: { senders: 4, perSender: 100, readers: 2 },
     startupRuns: 2,
+    presence: [{ receivers: 1, changes: 6 }, { receivers: 3, changes: 6 }],
   }
   : {
     latency: [
@@ -51,6 +52,11 @@ const plan = QUICK
     joinSizes: [1_000, 1_000_000],
     throughput: { senders: 20, perSender: 500, readers: 5 },
     startupRuns: 7,
+    presence: [
+      { receivers: 1, changes: 30 },
+      { receivers: 10, changes: 20 },
+      { receivers: 50, changes: 12 },
+    ],
   };
 
 const stamp = () => performance.timeOrigin + performance.now();
@@ -164,6 +170,79 @@ async function latencyRun(
   } finally {
     for (const proc of procs) await proc[Symbol.asyncDispose]();
   }
+}
+
+// --------------------------------------------------------------- presence
+
+/**
+ * From a terminal arriving in (or leaving) a room to each receiver's main
+ * thread having the presence report that shows it: what a "joined" line waits for.
+ */
+async function presenceRun({ receivers, changes }: { receivers: number; changes: number }) {
+  const mover = await user("mover");
+  const store = await bed.as("mover");
+  const room = await store.createRoom(`here${receivers}`, mover.id);
+  const { receiver } = bed;
+  const procs: Running[] = [];
+  for (let i = 0; i < receivers; i++) {
+    procs.push(
+      new Running(
+        [`${ROOT}/bench/receiver.ts`, receiver.db, String(room.id), "0", "--presence", "mover"],
+        await receiver.env(i),
+        { withStdin: true, command: receiver.command },
+      ),
+    );
+  }
+  try {
+    for (const proc of procs) {
+      const line = await proc.nextLine(60_000);
+      if (line !== "ready") throw new Error(`receiver said ${line}`);
+    }
+    await sleep(500);
+    const sent: number[] = [];
+    for (let i = 0; i < changes; i++) {
+      sent.push(stamp());
+      if (i % 2 === 0) await store.announce("bench-mover", mover.id, room.id);
+      else await store.depart("bench-mover");
+      await sleep(300 * (0.5 + Math.random()));
+    }
+    await sleep(1_000);
+    const latencies: number[] = [];
+    for (const proc of procs) {
+      const done = proc.finish();
+      const got: [number, number][] = JSON.parse(await proc.nextLine(60_000));
+      const status = await done;
+      if (status.code !== 0 || status.stderr.trim()) {
+        problems.errors++;
+        console.error(status.stderr);
+      }
+      record(audit(sent.map((_, i) => i), got.map(([i]) => i)));
+      for (const [i, at] of got) latencies.push(at - sent[i]);
+    }
+    return summary(latencies);
+  } finally {
+    for (const proc of procs) await proc[Symbol.asyncDispose]();
+  }
+}
+
+// ----------------------------------------------------------------- search
+
+/** Time for /search in a room of `room`'s size: a word in one message, and words in all. */
+async function searchTimes(room: Room, reader: Store, size: number) {
+  const times = async (words: string, expect: number) => {
+    const samples: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      const found = await reader.search(words, { userId: -1, roomId: room.id });
+      samples.push(performance.now() - t0);
+      if (found.length !== expect) throw new Error(`search "${words}" found ${found.length}`);
+    }
+    return summary(samples);
+  };
+  return {
+    rare: await times(String(Math.floor(size * 0.7)), 1),
+    common: await times("ordinary words", 20),
+  };
 }
 
 // ----------------------------------------------------- a client in a pty
@@ -374,6 +453,13 @@ for (const run of values.db ? [] : plan.baseline) {
 }
 report.seed_baseline = { latency_ms: baseline, how: "re-read the whole room every second" };
 
+const presence: Record<string, unknown> = {};
+for (const run of plan.presence) {
+  presence[`receivers_${run.receivers}`] = await presenceRun(run);
+  console.log(`presence, ${run.receivers} receivers:`, presence[`receivers_${run.receivers}`]);
+}
+report.presence_ms = presence;
+
 const client = await startupAndIdle();
 report.idle_cpu_pct_per_client = client.cpuPct;
 report.startup_ms = client.startup;
@@ -396,6 +482,9 @@ report.join_ms = { [`messages_${small}`]: joinSmall, [`messages_${large}`]: join
 report.wakeup_us = { [`messages_${small}`]: wakeSmall, [`messages_${large}`]: wakeLarge };
 report.wakeup_cost_ratio = round(wakeLarge / wakeSmall);
 console.log("join:", report.join_ms, "wakeup µs:", report.wakeup_us);
+const searched = await searchTimes(sized[1], reader, large);
+report.search_ms = { [`messages_${large}`]: searched };
+console.log("search:", report.search_ms);
 
 const tp = await throughput(plan.throughput);
 report.throughput = { ...tp, ...problems };
@@ -425,6 +514,24 @@ for (const key of Object.keys(l).filter((k) => k !== "receivers_1")) {
   ]);
 }
 const joins = report.join_ms as Record<string, { p50: number }>;
+for (
+  const [key, figure] of Object.entries(presence as Record<string, { p50: number; p99: number }>)
+) {
+  rows.push([
+    `joined/left line, ${key.split("_")[1]} receivers`,
+    "-",
+    `p50 ${figure.p50} ms, p99 ${figure.p99} ms`,
+    "-",
+  ]);
+}
+rows.push(
+  [
+    `search at ${large.toLocaleString("en")} messages`,
+    "-",
+    `one match: p50 ${searched.rare.p50} ms; words in every message: p50 ${searched.common.p50} ms`,
+    "-",
+  ],
+);
 rows.push(
   ["idle CPU per client", "<= 0.5 % of one core", `${client.cpuPct} %`, "-"],
   [

@@ -1,12 +1,14 @@
 // A benchmark receiver: follows a room through the backend's follower, the
 // chat view's own path, and stamps each message as it reaches the main thread.
-// Usage: receiver.ts DB ROOM_ID AFTER_ID [--baseline]; on PostgreSQL it logs in
-// as CHATROOM_USER with CHATROOM_PASSWORD.
+// Usage: receiver.ts DB ROOM_ID AFTER_ID [--baseline | --presence NAME]; on
+// PostgreSQL it logs in as CHATROOM_USER with CHATROOM_PASSWORD.
 // Prints "ready" once following; on stdin EOF prints [[id, receivedAtMs], ...].
+// With --presence it stamps instead each time NAME arrives in or leaves the
+// room, as the chat view's presence report shows it: [[change, atMs], ...].
 import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
 import { isPostgresUrl, openBackend } from "../lib/store.ts";
 
-const [db, roomArg, afterArg, mode] = Deno.args;
+const [db, roomArg, afterArg, mode, watched] = Deno.args;
 const roomId = Number(roomArg);
 const received: [number, number][] = [];
 const stamp = () => performance.timeOrigin + performance.now();
@@ -40,15 +42,23 @@ if (mode === "--baseline") {
     ? await backend.logIn(Deno.env.get("CHATROOM_USER")!, Deno.env.get("CHATROOM_PASSWORD")!)
     : undefined;
   const store = session?.store ?? await backend.reader();
+  let here = false;
+  let changes = 0;
   const follower = backend.follower(store, {
     onMessages: (_room, messages) => {
       const at = stamp();
       for (const message of messages) received.push([message.id, at]);
     },
     onError: (message) => console.error(message),
+    onPresence: (present) => {
+      const now = present.some((p) => p.userName === watched && p.roomId === roomId);
+      if (now !== here) received.push([changes++, stamp()]);
+      here = now;
+    },
   });
   await follower.ready;
   follower.follow(roomId, Number(afterArg));
+  if (mode === "--presence") follower.watch(session?.user.id ?? -1);
   stop = async () => {
     follower.close();
     if (session) await backend.logOut(session);

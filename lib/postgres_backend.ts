@@ -154,7 +154,7 @@ const LOCK_TIMEOUT_MS = 3000;
 /** A follower's backstop poll, for a notification lost in a reconnect. */
 const BACKSTOP_MS = 5000;
 /** How long a burst of notifications is gathered before one look at presence and news. */
-const LOOK_DELAY_MS = 30;
+const LOOK_DELAY_MS = 5;
 
 /** Opens the PostgreSQL backend at `url`; nothing connects until it is needed. */
 export function openPostgresBackend(url: string): Promise<PostgresBackend> {

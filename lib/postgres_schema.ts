@@ -3,7 +3,7 @@
 // who may write what. `chatroom setup` applies it, versioned, under a lock.
 
 /** The schema version this program makes and reads. */
-export const PG_SCHEMA_VERSION = 3;
+export const PG_SCHEMA_VERSION = 5;
 
 /**
  * The group role every chat account of `database` is a member of: roles are
@@ -383,5 +383,128 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   CREATE POLICY mentions_own ON chatroom.mentions FOR INSERT TO ${ident(group)}
     WITH CHECK (EXISTS (SELECT 1 FROM chatroom.messages m WHERE m.id = message_id
       AND m.room_id = mentions.room_id AND m.user_id = chatroom.me()));
+  `,
+  // 4: search through a function. Under row-level security the server will not use the
+  // full-text index for a member's query (its match operator is not leakproof) and reads
+  // every message; this one reads as the owner and applies the same rule for conversations.
+  (group) => `
+  CREATE FUNCTION chatroom.search(words text, in_room bigint, wanted integer)
+    RETURNS SETOF bigint LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = chatroom, pg_temp AS $$
+  DECLARE
+    -- The login role: in a definer function current_user is the owner. Null for the owner.
+    viewer bigint := (SELECT id FROM users WHERE role = session_user);
+    query tsquery := plainto_tsquery('simple', words);
+    found bigint[];
+  BEGIN
+    wanted := least(greatest(wanted, 0), 100);
+    -- Words in many messages: the newest few thousand hold enough, read newest first.
+    IF in_room IS NULL THEN
+      found := ARRAY(SELECT m.id
+        FROM (SELECT id FROM messages ORDER BY id DESC LIMIT 5000) recent
+        JOIN messages m ON m.id = recent.id JOIN rooms r ON r.id = m.room_id
+        WHERE to_tsvector('simple', m.text) @@ query
+          AND (r.dm_a IS NULL OR viewer IN (r.dm_a, r.dm_b))
+        ORDER BY m.id DESC LIMIT wanted);
+    ELSE
+      found := ARRAY(SELECT m.id
+        FROM (SELECT id FROM messages WHERE room_id = in_room ORDER BY id DESC LIMIT 5000) recent
+        JOIN messages m ON m.id = recent.id JOIN rooms r ON r.id = m.room_id
+        WHERE to_tsvector('simple', m.text) @@ query
+          AND (r.dm_a IS NULL OR viewer IN (r.dm_a, r.dm_b))
+        ORDER BY m.id DESC LIMIT wanted);
+    END IF;
+    -- Fewer there: a rare word, which the index finds wherever it is (+ 0: not by walking
+    -- back through every id).
+    IF cardinality(found) < wanted THEN
+      found := ARRAY(SELECT m.id FROM messages m JOIN rooms r ON r.id = m.room_id
+        WHERE to_tsvector('simple', m.text) @@ query
+          AND (in_room IS NULL OR m.room_id = in_room)
+          AND (r.dm_a IS NULL OR viewer IN (r.dm_a, r.dm_b))
+        ORDER BY m.id + 0 DESC LIMIT wanted);
+    END IF;
+    RETURN QUERY SELECT unnest(found);
+  END $$;
+  REVOKE ALL ON FUNCTION chatroom.search(text, bigint, integer) FROM PUBLIC;
+  GRANT EXECUTE ON FUNCTION chatroom.search(text, bigint, integer) TO ${ident(group)};
+  `,
+  // 5: read policies that are a plain look at the row itself. A policy with a subquery runs
+  // it only for rows that pass a member's own (leakproof) conditions, and EXPLAIN ANALYZE
+  // shows whether it ran: a member could read a conversation of others a character at a
+  // time. So each message and presence row carries its conversation's two members, copied
+  // from the room by the server; and a room name's skeleton may not take a conversation's.
+  (group) => `
+  ALTER TABLE chatroom.messages ADD COLUMN dm_a bigint, ADD COLUMN dm_b bigint;
+  UPDATE chatroom.messages m SET dm_a = r.dm_a, dm_b = r.dm_b
+    FROM chatroom.rooms r WHERE r.id = m.room_id AND r.dm_a IS NOT NULL;
+  ALTER TABLE chatroom.presence ADD COLUMN dm_a bigint, ADD COLUMN dm_b bigint;
+  UPDATE chatroom.presence p SET dm_a = r.dm_a, dm_b = r.dm_b
+    FROM chatroom.rooms r WHERE r.id = p.room_id AND r.dm_a IS NOT NULL;
+  ALTER TABLE chatroom.rooms ADD CHECK ((dm_a IS NULL AND skeleton !~ '@')
+    OR (dm_a IS NOT NULL AND skeleton = name AND name_key = name));
+
+  CREATE OR REPLACE FUNCTION chatroom.before_message() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
+  DECLARE
+    room rooms;
+  BEGIN
+    IF TG_RELID <> 'chatroom.messages'::regclass THEN
+      RAISE EXCEPTION 'before_message() is for chatroom.messages only';
+    END IF;
+    -- Before anything that could fail with the room's row in its detail.
+    SELECT * INTO room FROM rooms WHERE id = NEW.room_id;
+    IF NOT FOUND OR (room.dm_a IS NOT NULL AND NEW.user_id NOT IN (room.dm_a, room.dm_b)) THEN
+      RAISE EXCEPTION 'no such room' USING ERRCODE = '42501';
+    END IF;
+    IF NEW.kind = 'topic' AND (char_length(NEW.text) > 300 OR NEW.text ~ '[\\n\\r]') THEN
+      RAISE EXCEPTION 'a topic is one line of at most 300 characters' USING ERRCODE = '23514';
+    END IF;
+    NEW.dm_a := room.dm_a;
+    NEW.dm_b := room.dm_b;
+    PERFORM spend(NEW.user_id, 'message');
+    -- The update holds the room's row lock to the commit: one writer per room at a time.
+    UPDATE rooms SET last_sent_at = now_ms(),
+        topic = CASE WHEN NEW.kind = 'topic' THEN NEW.text ELSE topic END
+      WHERE id = NEW.room_id
+      RETURNING last_sent_at INTO NEW.sent_at;
+    NEW.id := nextval('message_ids');
+    PERFORM pg_notify('${CHANNEL}', json_build_object('room', NEW.room_id, 'id', NEW.id)::text);
+    RETURN NEW;
+  END $$;
+
+  CREATE OR REPLACE FUNCTION chatroom.on_presence() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
+  BEGIN
+    IF TG_RELID <> 'chatroom.presence'::regclass THEN
+      RAISE EXCEPTION 'on_presence() is for chatroom.presence only';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+      PERFORM pg_notify('${CHANNEL}', '{"presence":true}');
+      RETURN OLD;
+    END IF;
+    SELECT dm_a, dm_b INTO NEW.dm_a, NEW.dm_b FROM rooms WHERE id = NEW.room_id;
+    IF NEW.dm_a IS NOT NULL AND NEW.user_id NOT IN (NEW.dm_a, NEW.dm_b) THEN
+      RAISE EXCEPTION 'no such room' USING ERRCODE = '42501';
+    END IF;
+    NEW.seen_at := now_ms();
+    IF TG_OP = 'INSERT' OR OLD.room_id IS DISTINCT FROM NEW.room_id THEN
+      PERFORM pg_notify('${CHANNEL}', '{"presence":true}');
+    END IF;
+    RETURN NEW;
+  END $$;
+
+  DROP POLICY messages_read ON chatroom.messages;
+  DROP POLICY messages_own ON chatroom.messages;
+  DROP POLICY presence_read ON chatroom.presence;
+  DROP POLICY presence_own ON chatroom.presence;
+  CREATE POLICY messages_read ON chatroom.messages FOR SELECT TO ${ident(group)}
+    USING (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b));
+  CREATE POLICY messages_own ON chatroom.messages FOR INSERT TO ${ident(group)}
+    WITH CHECK (user_id = chatroom.me() AND (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b)));
+  CREATE POLICY presence_read ON chatroom.presence FOR SELECT TO ${ident(group)}
+    USING (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b));
+  CREATE POLICY presence_own ON chatroom.presence FOR ALL TO ${ident(group)}
+    USING (user_id = chatroom.me())
+    WITH CHECK (user_id = chatroom.me() AND (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b)));
   `,
 ];

@@ -774,7 +774,11 @@ export class SqliteStore implements Store {
       this.#sql("INSERT INTO messages_fts (rowid, text) VALUES (?, ?)").run(id, text);
       if (kind === "topic") this.#sql("UPDATE rooms SET topic = ? WHERE id = ?").run(text, roomId);
       for (const name of mentionedNames(text)) {
-        const named = this.#sql("SELECT id FROM users WHERE name_key = ?").get(nameKey(name));
+        // In a conversation only its other member can be named: others learn nothing of it.
+        const named = this.#sql(
+          `SELECT id FROM users WHERE name_key = ? AND EXISTS (SELECT 1 FROM rooms r
+             WHERE r.id = ? AND (r.dm_a IS NULL OR users.id IN (r.dm_a, r.dm_b)))`,
+        ).get(nameKey(name), roomId);
         if (!named || safeNumber(named.id) === userId) continue;
         this.#sql("INSERT OR IGNORE INTO mentions VALUES (?, ?, ?)").run(named.id, roomId, id);
       }

@@ -393,3 +393,86 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a member with psql in hand learns nothing of a conversation of others: no text, no squatting",
+  ignore,
+  async fn() {
+    await using pg = await tempPg();
+    for (const name of ["alice", "bob", "mallory"]) {
+      await pg.backend.register(name, `${name}-password`);
+    }
+    const alice = await pg.backend.logIn("alice", "alice-password");
+    const direct = await alice.store.openDirect(alice.user.id, "bob");
+    const [secretId] = [
+      await alice.store.addMessage(direct.id, alice.user.id, "SECRET 9911 @mallory"),
+    ];
+    await pg.backend.logOut(alice);
+    const mallory = postgres({
+      host: pg.backend.target.host,
+      port: pg.backend.target.port,
+      database: pg.backend.target.database,
+      username: await accountRole(pg.backend.target.database, "mallory"),
+      password: "mallory-password",
+      onnotice: () => {},
+    });
+    try {
+      // The plan of a query on the hidden row is the same whether her guess is right or not:
+      // the policy is a look at the row itself, in the same filter as her conditions.
+      const plan = async (guess: string) =>
+        (await mallory.unsafe(
+          `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+           SELECT 1 FROM chatroom.messages WHERE id = ${secretId} AND text COLLATE "C" >= '${guess}'`,
+        )).map((row) => row["QUERY PLAN"]).join("\n").replaceAll(guess, "GUESS");
+      assert.equal(await plan("SECRET"), await plan("ZZZ"));
+      assert.equal((await plan("SECRET")).includes("SubPlan"), false);
+      assert.equal((await mallory`SELECT id FROM chatroom.messages`).length, 0);
+      assert.equal((await mallory`SELECT id FROM chatroom.rooms`).length, 0);
+      assert.equal((await mallory`SELECT * FROM chatroom.search('SECRET', NULL, 20)`).length, 0);
+      assert.equal((await mallory`SELECT * FROM chatroom.mentions`).length, 0, "not named there");
+      const refused = async (query: () => Promise<unknown>, reason: RegExp) => {
+        await assert.rejects(query(), (err: Error) => reason.test(err.message), String(query));
+      };
+      // Writing into it, a topic that fails with the room's row in the detail, or moving in.
+      await refused(
+        () =>
+          mallory`INSERT INTO chatroom.messages (room_id, user_id, text) VALUES (${direct.id}, chatroom.me(), 'hi')`,
+        /no such room/,
+      );
+      await refused(
+        () =>
+          mallory`INSERT INTO chatroom.messages (room_id, user_id, text, kind)
+            VALUES (${direct.id}, chatroom.me(), ${"x".repeat(400)}, 'topic')`,
+        /no such room/,
+      );
+      await refused(
+        () =>
+          mallory`INSERT INTO chatroom.presence (client, user_id, room_id) VALUES ('m', chatroom.me(), ${direct.id})`,
+        /no such room/,
+      );
+      // Taking the name or the skeleton a conversation of two others would have.
+      const [{ a, b }] = await pg
+        .owner`SELECT dm_a AS a, dm_b AS b FROM chatroom.rooms WHERE dm_a IS NOT NULL`;
+      await refused(
+        () =>
+          mallory`INSERT INTO chatroom.rooms (name, name_key, skeleton, created_by)
+            VALUES ('squat', 'squat', ${`@${a}+${Number(b) + 5}`}, chatroom.me())`,
+        /check constraint/,
+      );
+      // Nor with a conversation of her own, with alice, that has the skeleton of alice and bob's.
+      const [{ me }] = await mallory`SELECT chatroom.me() AS me`;
+      const own = `@${a}+${me}`;
+      await refused(
+        () =>
+          mallory`INSERT INTO chatroom.rooms (name, name_key, skeleton, created_by, dm_a, dm_b)
+            VALUES (${own}, ${own}, ${`@${a}+${Number(me) + 1}`}, ${me}, ${a}, ${me})`,
+        /check constraint/,
+      );
+    } finally {
+      await mallory.end();
+    }
+    const [{ n }] = await pg.owner`SELECT count(*)::int AS n FROM chatroom.mentions`;
+    assert.equal(n, 0, "naming someone outside a conversation notes nothing for them");
+  },
+});
