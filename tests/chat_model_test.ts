@@ -219,6 +219,16 @@ Deno.test("update(): Tab completes commands, and names found by the runner, cycl
   }]);
   [state, effects] = run(initialState(GENERAL, ME, []), typed("two words"), press("tab"));
   assert.deepEqual([state.draft.text, effects], ["two words", []], "Tab never inserts a tab");
+  // The commands of issue 11 come from the same table; /msg and /dm complete a user name.
+  [state] = run(initialState(GENERAL, ME, []), typed("/se"), press("tab"));
+  assert.equal(state.draft.text, "/search ");
+  for (const command of ["/msg", "/dm"]) {
+    [, effects] = run(initialState(GENERAL, ME, []), typed(`${command} bo`), press("tab"));
+    assert.deepEqual(effects, [{
+      kind: "complete",
+      completion: { what: "user", prefix: "bo", start: command.length + 1, suffix: " " },
+    }]);
+  }
 });
 
 Deno.test("update(): over the rate limit, lines wait their turn in order, none merged", () => {
