@@ -11,6 +11,8 @@ const ALLOWED = new Map([
   ["${ROOM_COLUMNS}", "a constant column list"],
   ["${MESSAGE_COLUMNS}", "a constant column list"],
   ["${MAX_ID}", "a constant number, Number.MAX_SAFE_INTEGER"],
+  ["${MAX_UNREAD_COUNTED}", "a constant number from model.ts"],
+  ["${MAX_TOPIC_LENGTH}", "a constant number from model.ts"],
   ["${CHANNEL}", "a constant channel name"],
   ["${ident(group)}", "the group role, [a-z0-9_] or a hex digest, quoted as an identifier"],
   ["${literal(group)}", "the group role, [a-z0-9_] or a hex digest, quoted as a string"],
