@@ -41,6 +41,8 @@ export interface ChatSession {
 
 /** How long the read marker waits, so that a burst of messages moves it once. */
 const READ_MARKER_DELAY_MS = 1000;
+/** The bell rings at most this often, however many mentions come (or are planted). */
+const BELL_EVERY_MS = 5000;
 /** Most rooms with news named in the prompt. */
 const HOTLIST_SHOWN = 4;
 
@@ -78,6 +80,7 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
     });
     const view = () => inputView(promptFor(state), state.draft, terminal.columns);
 
+    let rangAt = -Infinity;
     /** The read marker waiting to be written: a burst of messages moves it once. */
     let unsaved: { roomId: number; messageId: number } | undefined;
     let saving: ReturnType<typeof setTimeout> | undefined;
@@ -233,6 +236,8 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
           const room = Math.max(0, terminal.rows - view().rows.length);
           terminal.redraw(lines.slice(Math.max(0, lines.length - room)).join("\n"), view());
         } else {
+          ring &&= now() - rangAt >= BELL_EVERY_MS;
+          if (ring) rangAt = now();
           terminal.drawInput(view(), above, ring);
         }
       } catch (err) {

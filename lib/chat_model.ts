@@ -269,15 +269,33 @@ function presence(state: ChatState, present: readonly Presence[]): [ChatState, C
   const next = { ...state, present, here };
   if (before === undefined) {
     if (here.length === 0) return [next, []];
-    return show(next, [{ kind: "quiet", text: `Here now: ${here.join(", ")}` }]);
+    return show(next, [{ kind: "quiet", text: `Here now: ${listed(here)}` }]);
   }
-  return show(
-    next,
-    [
-      ...here.filter((name) => !before.includes(name)).map((name) => `${name} joined`),
-      ...before.filter((name) => !here.includes(name)).map((name) => `${name} left`),
-    ].map((text) => ({ kind: "quiet" as const, text })),
-  );
+  const came = here.filter((name) => !before.includes(name));
+  const went = before.filter((name) => !here.includes(name));
+  return show(next, [...said(came, "joined"), ...said(went, "left")]);
+}
+
+/** Most names one presence line lists; the rest are counted. */
+const NAMES_SAID = 5;
+
+/** `bob joined`, one line each, or for a crowd one line that names a few and counts the rest. */
+function said(names: readonly string[], what: string): Shown[] {
+  if (names.length <= NAMES_SAID) {
+    return names.map((name) => ({ kind: "quiet", text: `${name} ${what}` }));
+  }
+  const more = names.length - NAMES_SAID;
+  return [{
+    kind: "quiet",
+    text: `${names.slice(0, NAMES_SAID).join(", ")} and ${more} others ${what}`,
+  }];
+}
+
+/** A few names, and how many more: `alice, bob and 3 others`. */
+function listed(names: readonly string[], most = 20): string {
+  return names.length <= most
+    ? names.join(", ")
+    : `${names.slice(0, most).join(", ")} and ${names.length - most} others`;
 }
 
 function othersHere(present: readonly Presence[], state: ChatState): string[] {
@@ -531,7 +549,7 @@ export function update(state: ChatState, event: ChatEvent): [ChatState, ChatEffe
       }];
       if (room.topic) lines.push({ kind: "notice", text: `Topic: ${room.topic}` });
       if (entered.here?.length) {
-        lines.push({ kind: "quiet", text: `Here now: ${entered.here.join(", ")}` });
+        lines.push({ kind: "quiet", text: `Here now: ${listed(entered.here)}` });
       }
       const [shown, effects] = show(entered, lines);
       // The first of the history gets its day unless it is today's.

@@ -128,17 +128,13 @@ export const COMMANDS: readonly Command[] = [
         elsewhere.set(p.userName, [...(elsewhere.get(p.userName) ?? []), where]);
       }
       const lines = [
-        `In ${inert(room.name)}: ${here.map((name) => inert(name)).join(", ") || "nobody else"}`,
+        `In ${inert(room.name)}: ${some(here.map((name) => inert(name))) || "nobody else"}`,
       ];
       if (elsewhere.size > 0) {
-        lines.push(
-          `Online elsewhere: ${
-            [...elsewhere].map(([name, where]) =>
-              `${inert(name)} (${where.map((name) => inert(name)).join(", ")})`
-            )
-              .join(", ")
-          }`,
+        const places = [...elsewhere].map(([name, where]) =>
+          `${inert(name)} (${where.map((w) => inert(w)).join(", ")})`
         );
+        lines.push(`Online elsewhere: ${some(places)}`);
       }
       return [{ kind: "notice", text: lines.join("\n") }];
     },
@@ -255,6 +251,13 @@ export const COMMANDS: readonly Command[] = [
     run: () => [{ kind: "quit" }],
   },
 ];
+
+/** Up to 50 of `items`, and how many more: a crowd planted in the file is one short line. */
+function some(items: readonly string[], most = 50): string {
+  return items.length <= most
+    ? items.join(", ")
+    : `${items.slice(0, most).join(", ")} and ${items.length - most} more`;
+}
 
 /** One search result: `#42  ops  Nov 24 14:02  alice: the deploy failed`, on one line. */
 function foundLine(message: Found, now: number): string {

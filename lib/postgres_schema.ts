@@ -3,7 +3,7 @@
 // who may write what. `chatroom setup` applies it, versioned, under a lock.
 
 /** The schema version this program makes and reads. */
-export const PG_SCHEMA_VERSION = 5;
+export const PG_SCHEMA_VERSION = 6;
 
 /**
  * The group role every chat account of `database` is a member of: roles are
@@ -506,5 +506,62 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   CREATE POLICY presence_own ON chatroom.presence FOR ALL TO ${ident(group)}
     USING (user_id = chatroom.me())
     WITH CHECK (user_id = chatroom.me() AND (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b)));
+  `,
+  // 6: no planner statistics of what a member may not read. ANALYZE samples every row, and
+  // EXPLAIN's estimates come from those samples whoever asks: with the search index's most
+  // common words, an attack read every word of a conversation of others through plain
+  // EXPLAIN. So no statistics are kept of texts, names, topics or who is in a conversation;
+  // a change of type drops the ones already taken (it may not touch a column a policy
+  // names, hence the policies' round trip).
+  (group) => `
+  DROP POLICY messages_read ON chatroom.messages;
+  DROP POLICY messages_own ON chatroom.messages;
+  DROP POLICY rooms_read ON chatroom.rooms;
+  DROP POLICY rooms_own ON chatroom.rooms;
+  DROP POLICY presence_read ON chatroom.presence;
+  DROP POLICY presence_own ON chatroom.presence;
+  DROP POLICY mentions_own ON chatroom.mentions;
+  DO $$
+  DECLARE
+    hidden text[][] := ARRAY[
+      ['messages', 'text', 'text'], ['messages', 'dm_a', 'bigint'], ['messages', 'dm_b', 'bigint'],
+      ['rooms', 'name', 'text'], ['rooms', 'name_key', 'text'], ['rooms', 'skeleton', 'text'],
+      ['rooms', 'topic', 'text'], ['rooms', 'dm_a', 'bigint'], ['rooms', 'dm_b', 'bigint'],
+      ['presence', 'dm_a', 'bigint'], ['presence', 'dm_b', 'bigint'],
+      ['mentions', 'room_id', 'bigint'], ['read_markers', 'room_id', 'bigint']];
+    i integer;
+  BEGIN
+    FOR i IN 1 .. array_length(hidden, 1) LOOP
+      EXECUTE format('ALTER TABLE chatroom.%I ALTER COLUMN %I TYPE %s USING %I',
+        hidden[i][1], hidden[i][2], hidden[i][3], hidden[i][2]);
+      EXECUTE format('ALTER TABLE chatroom.%I ALTER COLUMN %I SET STATISTICS 0',
+        hidden[i][1], hidden[i][2]);
+    END LOOP;
+  END $$;
+  ALTER INDEX chatroom.messages_search ALTER COLUMN 1 SET STATISTICS 0;
+  CREATE POLICY rooms_read ON chatroom.rooms FOR SELECT TO ${ident(group)}
+    USING (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b));
+  CREATE POLICY rooms_own ON chatroom.rooms FOR INSERT TO ${ident(group)}
+    WITH CHECK (created_by = chatroom.me() AND (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b)));
+  CREATE POLICY messages_read ON chatroom.messages FOR SELECT TO ${ident(group)}
+    USING (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b));
+  CREATE POLICY messages_own ON chatroom.messages FOR INSERT TO ${ident(group)}
+    WITH CHECK (user_id = chatroom.me() AND (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b)));
+  CREATE POLICY presence_read ON chatroom.presence FOR SELECT TO ${ident(group)}
+    USING (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b));
+  CREATE POLICY presence_own ON chatroom.presence FOR ALL TO ${ident(group)}
+    USING (user_id = chatroom.me())
+    WITH CHECK (user_id = chatroom.me() AND (dm_a IS NULL OR chatroom.me() IN (dm_a, dm_b)));
+
+  -- A mention is noted only where the message names that person (as '@' and their key) and
+  -- they can read it: a member cannot make another's client say "naming you" falsely.
+  CREATE POLICY mentions_own ON chatroom.mentions FOR INSERT TO ${ident(group)}
+    WITH CHECK (EXISTS (SELECT 1 FROM chatroom.messages m JOIN chatroom.users u
+      ON u.id = mentions.user_id
+      WHERE m.id = message_id AND m.room_id = mentions.room_id AND m.user_id = chatroom.me()
+        AND strpos(lower(m.text), '@' || u.name_key) > 0
+        AND (m.dm_a IS NULL OR u.id IN (m.dm_a, m.dm_b))));
+  -- No room name that looks like a conversation's: "@" in any of its widths.
+  ALTER TABLE chatroom.rooms ADD CHECK (dm_a IS NOT NULL OR name !~ '[@\uFF20\uFE6B]');
   `,
 ];

@@ -269,6 +269,8 @@ export class PostgresStore implements Store {
           SELECT id, ${roomId}, ${row.id} FROM users
           WHERE name_key = ANY(${keys}) AND id <> ${userId} AND EXISTS (SELECT 1 FROM rooms r
             WHERE r.id = ${roomId} AND (r.dm_a IS NULL OR users.id IN (r.dm_a, r.dm_b)))
+            -- What the server's policy checks, so that it never refuses (and undoes) the message.
+            AND strpos(lower(${text}), '@' || name_key) > 0
           ON CONFLICT DO NOTHING`;
         return safeNumber(row.id);
       })
@@ -405,11 +407,13 @@ export class PostgresStore implements Store {
           LIMIT 500
         ), rooms AS (
           SELECT r.*, k.last_read,
-            (SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.room_id = r.id
-               AND m.id > coalesce(k.last_read, 0) AND m.user_id <> ${userId}
-               AND m.kind <> 'topic' LIMIT ${MAX_UNREAD_COUNTED}) n) AS unread,
-            (SELECT count(*) FROM (SELECT 1 FROM mentions x WHERE x.user_id = ${userId}
-               AND x.room_id = r.id AND x.message_id > coalesce(k.last_read, 0)
+            (SELECT count(*) FROM (SELECT m.user_id, m.kind FROM messages m WHERE m.room_id = r.id
+               AND m.id > coalesce(k.last_read, 0) ORDER BY m.id LIMIT ${MAX_UNREAD_COUNTED}) n
+               WHERE n.user_id <> ${userId} AND n.kind <> 'topic') AS unread,
+            (SELECT count(*) FROM (SELECT 1 FROM mentions x JOIN messages m ON m.id = x.message_id
+               WHERE x.user_id = ${userId} AND x.room_id = r.id
+                 AND x.message_id > coalesce(k.last_read, 0) AND m.room_id = r.id
+                 AND m.user_id <> ${userId}
                LIMIT ${MAX_UNREAD_COUNTED}) n) AS mentions
           FROM mine JOIN chatroom.rooms r ON r.id = mine.room_id
           LEFT JOIN read_markers k ON k.user_id = ${userId} AND k.room_id = r.id

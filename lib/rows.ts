@@ -3,6 +3,7 @@
 // are checked, names are shown inert when they break the rules.
 import type { Message, MessageKind, Room } from "./model.ts";
 import { shownName } from "./names.ts";
+import { inert } from "./sanitize.ts";
 
 /** A row of named columns. */
 export type Row = Record<string, unknown>;
@@ -51,7 +52,8 @@ export function toRoom(row: Row, viewer?: number): Room {
     id: safeNumber(row.id),
     name: shownName(String(row.name)),
     lastActivity: row.last == null ? null : safeTime(row.last),
-    topic: row.topic == null ? null : String(row.topic),
+    // One line, however it was written: a line break could forge a line under it.
+    topic: row.topic == null ? null : inert(String(row.topic)),
   };
   if (row.dm_a == null || row.dm_b == null) return room;
   const members = [

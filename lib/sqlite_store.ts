@@ -750,7 +750,27 @@ export class SqliteStore implements Store {
   addMessage(roomId: number, userId: number, text: string, kind: MessageKind = "text"): number {
     if (kind === "topic") checkTopic(text);
     else checkMessage(text);
-    const id = this.#transaction(() => {
+    let id: number;
+    try {
+      id = this.#addMessage(roomId, userId, text, kind, true);
+    } catch (err) {
+      // A search index someone damaged (it fails at the commit, where its pages are written)
+      // must not stop the chat: the message goes in again, without its words.
+      if (!(err instanceof ChatError) || !err.message.includes("is damaged")) throw err;
+      id = this.#addMessage(roomId, userId, text, kind, false);
+    }
+    if (this.path !== ":memory:") this.#wake.ping();
+    return id;
+  }
+
+  #addMessage(
+    roomId: number,
+    userId: number,
+    text: string,
+    kind: MessageKind,
+    words: boolean,
+  ): number {
+    return this.#transaction(() => {
       const wait = this.#spend(userId, "message");
       if (wait > 0) {
         const { perSecond } = this.#rate("message");
@@ -771,7 +791,7 @@ export class SqliteStore implements Store {
           `${this.path} holds a message id past 2^53 that was written by hand; chatroom cannot number messages after it`,
         );
       }
-      this.#sql("INSERT INTO messages_fts (rowid, text) VALUES (?, ?)").run(id, text);
+      if (words) this.#sql("INSERT INTO messages_fts (rowid, text) VALUES (?, ?)").run(id, text);
       if (kind === "topic") this.#sql("UPDATE rooms SET topic = ? WHERE id = ?").run(text, roomId);
       for (const name of mentionedNames(text)) {
         // In a conversation only its other member can be named: others learn nothing of it.
@@ -784,8 +804,6 @@ export class SqliteStore implements Store {
       }
       return id;
     });
-    if (this.path !== ":memory:") this.#wake.ping();
-    return id;
   }
 
   /** Up to `limit` messages of a room before message `beforeId`, oldest first. */
@@ -947,11 +965,14 @@ export class SqliteStore implements Store {
            LIMIT 500
          ), counted AS (
            SELECT r.*, k.last_read,
-             (SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.room_id = r.id
-                AND m.id > coalesce(k.last_read, 0) AND m.id <= ${MAX_ID} AND m.user_id <> ?1
-                AND m.kind <> 'topic' LIMIT ${MAX_UNREAD_COUNTED})) AS unread,
-             (SELECT count(*) FROM (SELECT 1 FROM mentions x WHERE x.user_id = ?1
-                AND x.room_id = r.id AND x.message_id > coalesce(k.last_read, 0)
+             -- At most so many rows read per room, whoever planted how many.
+             (SELECT count(*) FROM (SELECT m.user_id, m.kind FROM messages m WHERE m.room_id = r.id
+                AND m.id > coalesce(k.last_read, 0) AND m.id <= ${MAX_ID}
+                ORDER BY m.id LIMIT ${MAX_UNREAD_COUNTED}) WHERE user_id <> ?1 AND kind <> 'topic')
+               AS unread,
+             (SELECT count(*) FROM (SELECT 1 FROM mentions x JOIN messages m ON m.id = x.message_id
+                WHERE x.user_id = ?1 AND x.room_id = r.id AND x.message_id > coalesce(k.last_read, 0)
+                  AND m.room_id = r.id AND m.user_id <> ?1
                 LIMIT ${MAX_UNREAD_COUNTED})) AS mentions
            FROM mine JOIN rooms r ON r.id = mine.room_id
            LEFT JOIN read_markers k ON k.user_id = ?1 AND k.room_id = r.id

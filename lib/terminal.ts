@@ -1,6 +1,11 @@
 import process from "node:process";
 
 const BRACKETED_PASTE_ON = "\x1b[?2004h";
+const encoder = new TextEncoder();
+/** Something to wait on, for a millisecond at a time, while the terminal is busy. */
+const NAP = new Int32Array(new SharedArrayBuffer(4));
+/** Longest a write waits for a terminal that takes nothing, in 1 ms naps. */
+const MAX_NAPS = 10_000;
 const BRACKETED_PASTE_OFF = "\x1b[?2004l";
 
 /** Lines of text for a terminal in raw mode, where a line feed does not return the carriage. */
@@ -35,7 +40,31 @@ export class Terminal {
 
   /** Prints a block of text (outside the chat view: a notice between menus). */
   print(text: string): void {
-    this.output.write(text + "\n");
+    this.#write(text + "\n");
+  }
+
+  /**
+   * Writes all of `text`, in order. The terminal's descriptor is the one
+   * stdin reads from, which Deno sets non-blocking, so a long write (a burst
+   * of messages, a redraw) can be cut short or refused while the terminal
+   * catches up; what is left is written as it takes more, never dropped.
+   */
+  #write(text: string): void {
+    if (this.output !== process.stdout || !this.output.isTTY) {
+      this.output.write(text); // a pipe, or a stream of a test's
+      return;
+    }
+    let bytes = encoder.encode(text);
+    let naps = 0;
+    while (bytes.length > 0) {
+      try {
+        bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
+        naps = 0;
+      } catch (err) {
+        if (!(err instanceof Deno.errors.WouldBlock) || ++naps > MAX_NAPS) throw err;
+        Atomics.wait(NAP, 0, 0, 1);
+      }
+    }
   }
 
   /**
@@ -63,7 +92,7 @@ export class Terminal {
       this.input.setRawMode(false);
       // Show the cursor (menus hide it), and leave the line the cursor is on
       // with what is below it cleared (a menu's hints), for the shell's prompt.
-      this.output.write(BRACKETED_PASTE_OFF + "\x1b[?25h\n\x1b[J");
+      this.#write(BRACKETED_PASTE_OFF + "\x1b[?25h\n\x1b[J");
     } catch {
       // The terminal is gone (the window was closed): nothing to give back.
     }
@@ -93,10 +122,10 @@ export class Terminal {
     this.input.once("error", onEnd);
     this.input.resume();
     this.output.on("resize", onResize);
-    this.output.write(BRACKETED_PASTE_ON);
+    this.#write(BRACKETED_PASTE_ON);
     this.#inputArea = { rows: 1, cursorRow: 0 };
     return () => {
-      this.output.write(BRACKETED_PASTE_OFF);
+      this.#write(BRACKETED_PASTE_OFF);
       this.output.off("resize", onResize);
       this.input.off("data", onData);
       this.input.off("end", onEnd);
@@ -133,7 +162,7 @@ export class Terminal {
     above = "",
     ring = false,
   ): void {
-    this.output.write(
+    this.#write(
       (ring ? "\x07" : "") + this.#clearInputArea() + rawLines(above) + this.#inputText(view),
     );
   }
@@ -144,7 +173,7 @@ export class Terminal {
    * when what the terminal shows was laid out for another width.
    */
   redraw(screen: string, view: { rows: string[]; cursorRow: number; cursorColumn: number }): void {
-    this.output.write("\x1b[H\x1b[2J" + rawLines(screen) + this.#inputText(view));
+    this.#write("\x1b[H\x1b[2J" + rawLines(screen) + this.#inputText(view));
   }
 
   /** Leaves the input area: the cursor goes to a fresh line below it. */
@@ -152,6 +181,6 @@ export class Terminal {
     const area = this.#inputArea;
     if (!area) return;
     const down = area.rows - 1 - area.cursorRow;
-    this.output.write((down > 0 ? `\x1b[${down}B` : "") + "\r\n");
+    this.#write((down > 0 ? `\x1b[${down}B` : "") + "\r\n");
   }
 }

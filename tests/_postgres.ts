@@ -36,7 +36,8 @@ export interface TempPg extends AsyncDisposable {
  */
 export async function tempPg(adminUrl = PG_ADMIN!, prefix = "chatroom_test"): Promise<TempPg> {
   const admin = parsePgUrl(adminUrl, Deno.env.toObject());
-  const database = `${prefix}_${Deno.pid}_${++made}`;
+  // Test files run in one process, each with its own count: a random part keeps them apart.
+  const database = `${prefix}_${Deno.pid}_${++made}_${crypto.randomUUID().slice(0, 8)}`;
   const server = postgres({ ...connection(admin), database: admin.database, onnotice: () => {} });
   await server.unsafe(`CREATE DATABASE ${database}`);
   const url = `postgres://${admin.host}:${admin.port}/${database}`;
@@ -45,7 +46,14 @@ export async function tempPg(adminUrl = PG_ADMIN!, prefix = "chatroom_test"): Pr
     user: admin.user,
     password: admin.password,
   });
-  await backend.setup();
+  try {
+    await backend.setup();
+  } catch (err) {
+    await backend.close();
+    await server.unsafe(`DROP DATABASE ${database} WITH (FORCE)`);
+    await server.end();
+    throw err;
+  }
   const owner = postgres({ ...connection(admin), database, onnotice: () => {} });
   await owner`INSERT INTO chatroom.settings VALUES ('message_burst', 1e9), ('messages_per_second', 1e9),
     ('room_burst', 1e9), ('rooms_per_second', 1e9)`;

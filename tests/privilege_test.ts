@@ -9,8 +9,8 @@ const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks as Re
   string
 >;
 
-Deno.test("deno task chat and compile deny network, subprocesses and FFI and never prompt", () => {
-  for (const name of ["chat", "compile"]) {
+Deno.test("deno task chat, install and compile deny network, subprocesses and FFI and never prompt", () => {
+  for (const name of ["chat", "install", "compile"]) {
     const flags = tasks[name].split(" ");
     for (const flag of ["--deny-net", "--deny-run", "--deny-ffi", "--no-prompt"]) {
       assert.ok(flags.includes(flag), `${name} lacks ${flag}`);
@@ -42,6 +42,15 @@ Deno.test("chatroom works end to end with network, subprocesses and FFI denied",
   }
   const exported = await runChat(["export", "--room", "ops", "--format", "json"], { env });
   assert.equal(JSON.parse(exported.stdout)[0].text, "hello");
+});
+
+/** A task's permission flags, in order. */
+const permissions = (task: string) =>
+  tasks[task].split(" ").filter((flag) => /^--(allow|deny|no-prompt)/.test(flag));
+
+Deno.test("the installed commands run with exactly the flags of deno task chat and chat:pg", () => {
+  assert.deepEqual(permissions("install"), permissions("chat"));
+  assert.deepEqual(permissions("install:pg"), permissions("chat:pg"));
 });
 
 Deno.test("deno task chat:pg reaches only $CHATROOM_PG_ADDR, and writes no file", () => {

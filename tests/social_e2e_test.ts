@@ -1,7 +1,8 @@
 // End to end, in real terminals (tmux), on both backends: who is here, news from
 // other rooms, mentions and the bell, direct conversations, search and history.
 import assert from "node:assert/strict";
-import { type Bed, BEDS } from "./_beds.ts";
+import { DatabaseSync } from "node:sqlite";
+import { type Bed, BEDS, sqliteBed } from "./_beds.ts";
 import { Screen } from "./_tmux.ts";
 
 /** A terminal where `name` is logged in and in `room`. */
@@ -190,3 +191,24 @@ for (const { name, ignore, make } of BEDS) {
     },
   });
 }
+
+Deno.test("a burst of output larger than the terminal takes at once is drawn whole, and typing goes on", async () => {
+  await using bed = await sqliteBed();
+  await bed.register("alice");
+  await bed.register("bob");
+  await using a = await enter(bed, "alice", "general");
+  await a.waitFor("general ›");
+  // Another member writes 2,000 long messages into the file at once: batches of some 400 KB.
+  const db = new DatabaseSync(bed.env().CHATROOM_DB);
+  db.exec("BEGIN");
+  const insert = db.prepare(
+    `INSERT INTO messages (room_id, user_id, text, sent_at) SELECT r.id, u.id, ?, ?
+     FROM rooms r, users u WHERE r.name = 'general' AND u.name = 'bob'`,
+  );
+  for (let i = 1; i <= 2000; i++) insert.run(`burst ${i} ${"word ".repeat(150)}`, Date.now());
+  db.exec("COMMIT");
+  db.close();
+  await a.waitFor(/│ burst 2000 word/, { timeoutMs: 30_000 });
+  await a.type("still here");
+  await a.waitFor("general › still here");
+});

@@ -224,3 +224,20 @@ Deno.test("mentionedNames(): @names as the name rules allow them, each once, at 
   assert.deepEqual(mentionedNames("@émile. @日本"), ["émile", "日本"]);
   assert.equal(mentionedNames(Array.from({ length: 30 }, (_, i) => `@u${i}`).join(" ")).length, 20);
 });
+
+Deno.test("update(): a crowd arriving at once (planted in the file) is one line, not a thousand", () => {
+  const crowd = Array.from({ length: 1200 }, (_, i): Presence => ({
+    userId: 100 + i,
+    userName: `u${i}`,
+    roomId: 1,
+    roomName: "general",
+  }));
+  const [state] = run(initialState(GENERAL, ME, []), joined([]), { kind: "presence", present: [] });
+  const [, effects] = run(state, { kind: "presence", present: crowd });
+  assert.deepEqual(shown(effects), ["quiet: u0, u1, u10, u100, u1000 and 1195 others joined"]);
+  const [, first] = run(initialState(GENERAL, ME, []), joined([]), {
+    kind: "presence",
+    present: crowd,
+  });
+  assert.match(shown(first).at(-1)!, /^quiet: Here now: (u\d+, ){19}u\d+ and 1180 others$/);
+});

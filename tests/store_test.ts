@@ -413,3 +413,21 @@ Deno.test("Store.namesStartingWith() lists names by prefix, ignoring case, bound
   assert.deepEqual(store.namesStartingWith("room", "x"), []);
   store.close();
 });
+
+Deno.test("a search index another member damaged: /search fails in one line, messages still go out", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/chat.db`;
+  const store = tempStore(dir.path);
+  const user = await quickUser(store, "alice");
+  const room = store.createRoom("general", user.id);
+  store.addMessage(room.id, user.id, "before the damage");
+  assert.equal(store.search("damage", { userId: user.id }).length, 1);
+  // SQLite guards its index's own tables; a member's sqlite3 or script need not.
+  const raw = new DatabaseSync(path, { defensive: false } as never);
+  raw.exec("UPDATE messages_fts_data SET block = x'ffffffffffffffffff'");
+  raw.close();
+  const id = store.addMessage(room.id, user.id, "after the damage");
+  assert.deepEqual(store.messagesAfter(room.id, id - 1).map((m) => m.text), ["after the damage"]);
+  assertChatError(() => store.search("damage", { userId: user.id }), "is damaged");
+  store.close();
+});

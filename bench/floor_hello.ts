@@ -1,0 +1,2 @@
+// A floor for start-up: the least a Deno program does before its first line.
+console.log("hello from deno");
