@@ -13,6 +13,8 @@ export type NameKind = "User name" | "Room name";
 
 const NAME_PATTERN = /^[\p{L}\p{Nd}][\p{L}\p{M}\p{Nd}_.-]*$/u;
 const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
+/** Symbols that pass for letters or an "@" (ⓐ, ℓ): shown by their code in a planted name. */
+const LOOKS_LIKE_A_LETTER = /(?![\u2400-\u243f])\p{So}/u;
 // Fullwidth and halfwidth forms: PRECIS maps them to their ordinary letters.
 const WIDE_OR_NARROW = /[\u3000\uff01-\uffee]/gu;
 
@@ -201,6 +203,7 @@ export function checkNewName(name: string, what: NameKind): void {
  * ```ts
  * shownName("alice"); // "alice"
  * shownName("x\n-- forged line"); // "x␊-- forged line"
+ * shownName("lobby\u200b"); // "lobby‹U+200B›"
  * ```
  */
 export function shownName(stored: string): string {
@@ -208,7 +211,14 @@ export function shownName(stored: string): string {
   if (length <= MAX_NAME_LENGTH && NAME_PATTERN.test(stored) && !INVISIBLE.test(stored)) {
     return stored;
   }
-  const shown = [...inert(stored)];
+  // A character no name may hold is shown by its code, so that a name written by hand cannot
+  // pass for another ("lobby" and a zero-width space, "ⓐbob" beside a conversation "@bob").
+  const marked = [...stored].map((char) =>
+    INVISIBLE.test(char) || LOOKS_LIKE_A_LETTER.test(char)
+      ? `‹U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}›`
+      : char
+  ).join("");
+  const shown = [...inert(marked)];
   return shown.length > MAX_NAME_LENGTH
     ? shown.slice(0, MAX_NAME_LENGTH).join("") + "…"
     : shown.join("");

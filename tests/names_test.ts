@@ -100,6 +100,9 @@ Deno.test("isSingleScript() refuses mixed scripts but not one writing system", (
 Deno.test("shownName() passes valid names and shows a planted one inert and cut", () => {
   assert.equal(shownName("alice"), "alice");
   assert.equal(shownName("x\n-- forged\x1b[2J"), "x␊-- forged␛[2J");
+  // Written by hand to pass for another name: the character that does it is shown by its code.
+  assert.equal(shownName("lobby\u200b"), "lobby‹U+200B›");
+  assert.equal(shownName("\u24d0bob"), "‹U+24D0›bob");
   const long = shownName("a".repeat(64));
   assert.equal(long, "a".repeat(32) + "…");
 });

@@ -450,6 +450,11 @@ Deno.test({
         "lobby",
       ]);
       assert.equal((await mallory`SELECT * FROM chatroom.search('SECRET', NULL, 20)`).length, 0);
+      assert.equal(
+        (await mallory`SELECT * FROM chatroom.search('SECRET', ${direct.id}, 20)`).length,
+        0,
+        "asked for the conversation itself: nothing, before anything is read",
+      );
       assert.equal((await mallory`SELECT * FROM chatroom.mentions`).length, 0, "not named there");
       const refused = async (query: () => Promise<unknown>, reason: RegExp) => {
         await assert.rejects(query(), (err: Error) => reason.test(err.message), String(query));
@@ -486,6 +491,13 @@ Deno.test({
         () =>
           mallory`INSERT INTO chatroom.rooms (name, name_key, skeleton, created_by)
             VALUES ('squat', 'squat', ${`@${a}+${Number(b) + 5}`}, chatroom.me())`,
+        /check constraint/,
+      );
+      // A room name that passes for another's: an invisible character in it.
+      await refused(
+        () =>
+          mallory`INSERT INTO chatroom.rooms (name, name_key, skeleton, created_by)
+            VALUES (${"lobby\u200b"}, ${"lobby\u200b"}, 'fake', chatroom.me())`,
         /check constraint/,
       );
       // Nor with a conversation of her own, with alice, that has the skeleton of alice and bob's.
