@@ -569,7 +569,7 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   // found them: the time each took told a member whether a guessed word was in one. Now the
   // index holds rooms' messages only, and one's own conversations are read through their
   // members' columns. And no room name may hold an invisible character.
-  (group) => `
+  () => `
   DROP INDEX chatroom.messages_search;
   CREATE INDEX messages_search ON chatroom.messages USING gin (to_tsvector('simple', text))
     WHERE dm_a IS NULL;
