@@ -39,8 +39,8 @@ export interface ChatSession {
   heartbeat: Heartbeat;
 }
 
-/** How long the read marker waits, so that a burst of messages moves it once. */
-const READ_MARKER_DELAY_MS = 1000;
+/** How long the read marker waits, so that a burst of messages moves it once (and leaving writes it). */
+const READ_MARKER_DELAY_MS = 5000;
 /** The bell rings at most this often, however many mentions come (or are planted). */
 const BELL_EVERY_MS = 5000;
 /** Most rooms with news named in the prompt. */

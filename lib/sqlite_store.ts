@@ -221,9 +221,8 @@ function primaryGroup(uid: number): number | undefined {
  * rollback journal removes the journal placeholder.
  */
 function headerSaysWal(path: string): boolean {
-  let fd: number | undefined;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const fd = databaseDescriptor(path);
     const header = new Uint8Array(20);
     // Not an SQLite file at all: SQLite says so.
     if (readSync(fd, header, 0, 20, 0) < 20) return true;
@@ -231,9 +230,39 @@ function headerSaysWal(path: string): boolean {
     return header[18] === 2 && header[19] === 2;
   } catch {
     return true; // unreadable: SQLite says why
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * Descriptors of database files this thread has looked into, by device and
+ * inode, kept open for good. Closing any descriptor of a file drops every
+ * POSIX lock the process holds on it, SQLite's shared lock included: the
+ * watch worker's look at the file left the chat view's connection without it,
+ * and sqlite3 closing elsewhere then took itself for the last connection and
+ * removed the -wal and -shm under running clients (found in a trial).
+ */
+const DESCRIPTORS = new Map<string, number>();
+
+/** A descriptor of the file at `path` that is never closed (a FIFO or folder is, at once). */
+function databaseDescriptor(path: string): number {
+  try {
+    const stat = statSync(path);
+    const known = DESCRIPTORS.get(`${stat.dev}:${stat.ino}`);
+    if (known !== undefined) return known;
+  } catch {
+    // the open below says why
+  }
+  // Never waits on a FIFO planted at the path.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd); // not a database SQLite could have open: no lock of its to drop
+    throw new ChatError(`${path} is not a regular file`);
+  }
+  const key = `${stat.dev}:${stat.ino}`;
+  // Swapped in between the look and the open: that one stays open too, unused.
+  if (!DESCRIPTORS.has(key)) DESCRIPTORS.set(key, fd);
+  return DESCRIPTORS.get(key)!;
 }
 
 /** What switches a file back to WAL mode, for the user to run in sqlite3. */
@@ -1172,17 +1201,13 @@ function connect(path: string, options: StoreOptions, created: boolean): SqliteS
 function openedIdentity(path: string): string {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = databaseDescriptor(path);
   } catch (err) {
+    if (err instanceof ChatError) throw err;
     throw new ChatError(`Cannot open ${path}: ${(err as Error).message}`);
   }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new ChatError(`${path} is not a regular file`);
-    return `${stat.dev}:${stat.ino}`;
-  } finally {
-    closeSync(fd);
-  }
+  const stat = fstatSync(fd);
+  return `${stat.dev}:${stat.ino}`;
 }
 
 function userVersion(db: DatabaseSync): number {

@@ -98,6 +98,9 @@ Deno.test("a follower keeps SQLite's locks while other processes write and exit"
   );
   assert.equal(JSON.parse(await tail.nextLine()).text, "first");
   assert.ok(locksHeld(tail.child.pid, `${db}-shm`) > 0, "the follower holds the -shm lock");
+  // And the shared lock on the file itself, by which the last connection to close knows it is
+  // the last: without it, sqlite3 closing elsewhere removes the -wal and -shm under us.
+  assert.ok(locksHeld(tail.child.pid, db) > 0, "the follower holds the database's shared lock");
 
   for (let i = 1; i <= 3; i++) {
     const run = await runChat(["send", "--user", "bot", "--room", "ops", `write ${i}`], {
@@ -106,6 +109,7 @@ Deno.test("a follower keeps SQLite's locks while other processes write and exit"
     assert.equal(run.code, 0, run.stderr);
     assert.equal(JSON.parse(await tail.nextLine()).text, `write ${i}`);
     assert.ok(locksHeld(tail.child.pid, `${db}-shm`) > 0, `the lock survives write ${i}`);
+    assert.ok(locksHeld(tail.child.pid, db) > 0, `the shared lock survives write ${i}`);
   }
 });
 
