@@ -210,10 +210,13 @@ function messages(
   let { lastShown, lastDay, oldestShown, room } = state;
   const items: Shown[] = [];
   let ring = false;
+  let marked = false;
   for (const message of batch) {
     if (message.id <= lastShown) continue;
     if (message.kind === "topic") room = { ...room, topic: message.text };
-    if (lastRead > 0 && lastShown <= lastRead && message.id > lastRead) {
+    // Before the first message from someone else past the marker: your own are not news.
+    if (lastRead > 0 && !marked && message.id > lastRead && message.userId !== state.me.id) {
+      marked = true;
       items.push({ kind: "quiet", text: "── new since you were last here ──" });
     }
     const day = dayKey(message.sentAt);
@@ -545,7 +548,11 @@ export function update(state: ChatState, event: ChatEvent): [ChatState, ChatEffe
       };
       const lines: Shown[] = [{
         kind: "notice",
-        text: `You are in ${room.name}. /help lists the commands; q leaves the room.`,
+        text: room.members
+          ? `You are in your conversation with ${
+            room.name.slice(1)
+          }. /help lists the commands; q leaves it.`
+          : `You are in ${room.name}. /help lists the commands; q leaves the room.`,
       }];
       if (room.topic) lines.push({ kind: "notice", text: `Topic: ${room.topic}` });
       if (entered.here?.length) {

@@ -61,6 +61,9 @@ export const COMMANDS: readonly Command[] = [
     args: "NAME",
     help: "Switch to room NAME, creating it if there is none",
     async run(args, { store, user, room }) {
+      if (args.startsWith("@")) {
+        return [{ kind: "error", text: `To talk to ${args.slice(1)} alone: /dm ${args.slice(1)}` }];
+      }
       const name = normalizeName(args, "Room name");
       const target = await store.findOrCreateRoom(name, user.id);
       if (target.id === room.id) {
@@ -99,7 +102,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: "me",
     args: "ACTION",
-    help: "Say what you are doing: /me waves shows as * you waves",
+    help: "Say what you are doing: /me waves shows as * NAME waves",
     run: (args, { room }) => [{ kind: "say", roomId: room.id, text: args, as: "me" }],
   },
   {
@@ -176,9 +179,9 @@ export const COMMANDS: readonly Command[] = [
         userId: user.id,
         roomId: all ? undefined : room.id,
       });
-      const where = all ? "in every room" : `in ${inert(room.name)}`;
+      const where = all ? "in your rooms" : `in ${inert(room.name)}`;
       if (found.length === 0) {
-        return [{ kind: "notice", text: `Nothing ${where} holds "${words}"` }];
+        return [{ kind: "notice", text: `No message ${where} holds "${words}"` }];
       }
       return [{
         kind: "notice",

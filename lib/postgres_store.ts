@@ -313,7 +313,7 @@ export class PostgresStore implements Store {
     }));
   }
 
-  async openDirect(userId: number, otherName: string): Promise<Room> {
+  async openDirect(userId: number, otherName: string, create = true): Promise<Room> {
     const [other] = await this.#ask(() =>
       this.sql`SELECT id FROM users WHERE name_key = ${
         nameKey(normalizeName(otherName, "User name"))
@@ -331,6 +331,12 @@ export class PostgresStore implements Store {
     };
     const found = await find();
     if (found) return found;
+    if (!create) {
+      const name = shownName(otherName.trim());
+      throw new ChatError(
+        `You have no conversation with ${name} yet; send --to ${name} starts one`,
+      );
+    }
     const key = `@${a}+${b}`;
     try {
       await this.sql`INSERT INTO rooms (name, name_key, skeleton, created_by, dm_a, dm_b)

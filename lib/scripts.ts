@@ -99,7 +99,7 @@ export async function tail(
 ): Promise<void> {
   const stopped = options.stop(); // listen for Ctrl-C before the first line goes out
   const room = "with" in target
-    ? await store.openDirect(user.id, target.with)
+    ? await store.openDirect(user.id, target.with, false) // reading starts no conversation
     : await findRoom(store, target.room);
   const format = messageFormat(room, user, options.json, options.theme, out);
   let lastShown = 0;

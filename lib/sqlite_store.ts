@@ -877,7 +877,7 @@ export class SqliteStore implements Store {
   }
 
   /** The direct conversation of `userId` with the account named `otherName`, made if need be. */
-  openDirect(userId: number, otherName: string): Room {
+  openDirect(userId: number, otherName: string, create = true): Room {
     const other = this.findUser(normalizeName(otherName, "User name"));
     if (!other) throw new ChatError(`There is no account named "${otherName.trim()}"`);
     if (other.id === userId) throw new ChatError("That is you: talk to someone else");
@@ -890,6 +890,7 @@ export class SqliteStore implements Store {
       });
     const found = find();
     if (found) return found;
+    if (!create) throw noConversation(other.name);
     try {
       this.#transaction(() => {
         const wait = this.#spend(userId, "room");
@@ -1103,6 +1104,11 @@ export class SqliteStore implements Store {
     this.#statements.clear();
     if (this.#db.isOpen) this.#db.close();
   }
+}
+
+/** For a conversation asked for but not made: with whom, and how one starts. */
+function noConversation(name: string): ChatError {
+  return new ChatError(`You have no conversation with ${name} yet; send --to ${name} starts one`);
 }
 
 /** Highest message id read: past it, ids are not exact as JavaScript numbers. */

@@ -50,8 +50,11 @@ export interface Store {
     words: string,
     options: { userId: number; roomId?: number; limit?: number },
   ): Awaitable<Found[]>;
-  /** The direct conversation of `userId` with the account named `otherName`, made if need be. */
-  openDirect(userId: number, otherName: string): Awaitable<Room>;
+  /**
+   * The direct conversation of `userId` with the account named `otherName`,
+   * made if need be (unless `create` is false: then a missing one is an error).
+   */
+  openDirect(userId: number, otherName: string, create?: boolean): Awaitable<Room>;
   /** Says that `client` (one terminal of `userId`) is in `roomId`, or in the menus (null), now. */
   announce(client: string, userId: number, roomId: number | null): Awaitable<void>;
   /** Says that `client` is gone. */

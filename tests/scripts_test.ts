@@ -423,12 +423,16 @@ for (const { name, ignore, make } of BEDS) {
     async fn() {
       await using bed = await make();
       for (const who of ["alice", "bob", "carol"]) await bed.register(who);
+      // Reading starts no conversation: there is none to follow yet.
+      const none = await bed.run("carol", ["tail", "--user", "carol", "--with", "alice"]);
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /You have no conversation with alice yet; send --to alice/);
+      await bed.run("alice", ["send", "--user", "alice", "--to", "bob", "for bob only"]);
       await using tail = new Running(
         ["tail", "--user", "bob", "--with", "alice", "--json"],
         bed.env("bob"),
         { command: bed.command },
       );
-      await bed.run("alice", ["send", "--user", "alice", "--to", "bob", "for bob only"]);
       const got = JSON.parse(await tail.nextLine());
       assert.deepEqual([got.room, got.user, got.text], ["@alice", "alice", "for bob only"]);
       await bed.run("carol", ["send", "--user", "carol", "--room", "general", "public"]);

@@ -112,7 +112,7 @@ for (const { name, ignore, make } of BEDS) {
       await a.waitFor("general [@bob 1] ›");
 
       await c.line("/search --all launch");
-      await c.waitFor('Nothing in every room holds "launch"');
+      await c.waitFor('No message in your rooms holds "launch"');
       await c.line("q");
       const menu = await c.waitFor("+ Create a room");
       assert.ok(!menu.includes("@"), `carol's menu lists no conversation: ${menu}`);

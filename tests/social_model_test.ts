@@ -119,6 +119,16 @@ Deno.test("update(): the unread line goes before the first message past the mark
   ]);
   const [, never] = run(initialState(GENERAL, ME, []), joined([message(4)], 0));
   assert.deepEqual(shown(never).slice(1), ["m4"], "a room never visited has no such line");
+  const [, own] = run(
+    initialState(GENERAL, ME, []),
+    joined([message(4), message(5, { userId: ME.id, userName: "alice" }), message(6)], 4),
+  );
+  assert.deepEqual(shown(own).slice(1), [
+    "m4",
+    "m5",
+    "quiet: ── new since you were last here ──",
+    "m6",
+  ], "your own messages (sent from another terminal) are not news");
 });
 
 Deno.test("update(): a mention rings the bell — live in this room, or newly in another; once", () => {
