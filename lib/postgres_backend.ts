@@ -155,8 +155,6 @@ const LOCK_TIMEOUT_MS = 3000;
 const BACKSTOP_MS = 5000;
 /** How long a burst of notifications is gathered before one look at presence and news. */
 const LOOK_DELAY_MS = 5;
-/** The shortest time between two such looks. */
-const LOOK_GAP_MS = 250;
 
 /** Opens the PostgreSQL backend at `url`; nothing connects until it is needed. */
 export function openPostgresBackend(url: string): Promise<PostgresBackend> {
@@ -450,20 +448,12 @@ export class PostgresFollower implements Follower {
     this.#lookSoon();
   }
 
-  #lookedAt = -Infinity;
-
-  /**
-   * One look at who is here and at the rooms with news, for a burst of
-   * notifications, and at most one every LOOK_GAP_MS (every message anywhere
-   * is a notification; a look per message was most of a receiver's work).
-   */
+  /** One look at who is here and at the rooms with news, for a burst of notifications. */
   #lookSoon(): void {
     if (this.#watching === undefined || this.#looking !== undefined || this.#closed) return;
-    const wait = Math.max(LOOK_DELAY_MS, this.#lookedAt + LOOK_GAP_MS - performance.now());
     this.#looking = setTimeout(() => {
-      this.#lookedAt = performance.now();
       this.#lookAround().finally(() => this.#looking = undefined);
-    }, wait);
+    }, LOOK_DELAY_MS);
   }
 
   async #lookAround(): Promise<void> {

@@ -28,15 +28,6 @@ let lastUnread = "";
 /** Ticks since the last look at who is here: heartbeats time out without any write. */
 let ticks = 0;
 const LOOK_EVERY_TICKS = 16;
-/**
- * Looks at who is here and at the news at most this often: every commit by
- * anyone changes them, and at 20 messages a second a look per message was
- * most of what a receiving client spent. The first change after a quiet
- * spell is looked at at once.
- */
-const LOOK_GAP_MS = 250;
-let lookedAt = -Infinity;
-let looking: ReturnType<typeof setTimeout> | undefined;
 
 function post(message: FromWorker): void {
   self.postMessage(message);
@@ -64,18 +55,8 @@ function check(): void {
 }
 
 /** Reports who is here and the rooms with news, when either changed since the last report. */
-/** A look soon: now when none was taken for LOOK_GAP_MS, else when that much has passed. */
-function lookSoon(): void {
-  if (looking !== undefined) return;
-  looking = setTimeout(() => {
-    looking = undefined;
-    lookAround();
-  }, Math.max(0, lookedAt + LOOK_GAP_MS - performance.now()));
-}
-
 function lookAround(): void {
   ticks = 0;
-  lookedAt = performance.now();
   if (!store || watching === undefined) return;
   try {
     const present = store.present();
@@ -102,7 +83,7 @@ function wake(): void {
   queueMicrotask(() => {
     pending = false;
     check();
-    lookSoon();
+    lookAround();
   });
 }
 
@@ -137,7 +118,7 @@ function tick(path: string): void {
   watchWake(wakePath(path));
   check();
   // Someone else's commit (a message elsewhere, a heartbeat), or time for timeouts to show.
-  if (++ticks >= LOOK_EVERY_TICKS || store?.changed()) lookSoon();
+  if (++ticks >= LOOK_EVERY_TICKS || store?.changed()) lookAround();
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
