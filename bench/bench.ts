@@ -218,7 +218,9 @@ async function screenRun(
         );
       }
     }
-    await Promise.all(programs.map((p) => p.waitFor(bare ? "bare ready" : `You are in ${name}.`, 120_000)));
+    await Promise.all(
+      programs.map((p) => p.waitFor(bare ? "bare ready" : `You are in ${name}.`, 120_000)),
+    );
     await sleep(1_000);
     const pids = programs.map((p) => p.pid());
     const before = pids.map(threadCpu);
