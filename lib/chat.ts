@@ -13,13 +13,7 @@ import { runCommand } from "./commands.ts";
 import { ChatError, WaitError } from "./errors.ts";
 import { KeyReader } from "./keys.ts";
 import { inert } from "./sanitize.ts";
-import {
-  MAX_UNREAD_COUNTED,
-  type Message,
-  type MessageKind,
-  type Room,
-  type User,
-} from "./model.ts";
+import { MAX_UNREAD_COUNTED, type Message, type Room, type User } from "./model.ts";
 import type { Heartbeat } from "./presence.ts";
 import type { Follower, Store } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
@@ -172,18 +166,23 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
                 redraw = true;
                 break;
               case "send":
-                results.push(await send(effect.roomId, effect.text, effect.as));
+                results.push(await send(effect));
                 break;
               case "history":
-                results.push({
-                  kind: "earlier",
-                  roomId: effect.roomId,
-                  messages: await store.messagesBefore(
-                    effect.roomId,
-                    effect.beforeId,
-                    effect.limit,
-                  ),
-                });
+                try {
+                  results.push({
+                    kind: "earlier",
+                    roomId: effect.roomId,
+                    messages: await store.messagesBefore(
+                      effect.roomId,
+                      effect.beforeId,
+                      effect.limit,
+                    ),
+                  });
+                } catch (err) {
+                  if (!(err instanceof ChatError)) throw err;
+                  results.push({ kind: "error", text: err.message });
+                }
                 break;
               case "read":
                 read(effect.roomId, effect.messageId);
@@ -211,11 +210,15 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
                 break;
               case "complete": {
                 const { completion } = effect;
-                const names = await store.namesStartingWith(
-                  completion.what === "room" ? "room" : "user",
-                  completion.prefix,
-                );
-                results.push({ kind: "completions", completion, names });
+                try {
+                  const names = await store.namesStartingWith(
+                    completion.what === "room" ? "room" : "user",
+                    completion.prefix,
+                  );
+                  results.push({ kind: "completions", completion, names });
+                } catch (err) {
+                  if (!(err instanceof ChatError)) throw err; // Tab just completes nothing
+                }
                 break;
               }
               case "leave":
@@ -249,16 +252,22 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
     };
 
     /** Stores a message; what became of it, as an event. */
-    const send = async (roomId: number, text: string, as: MessageKind): Promise<ChatEvent> => {
+    const send = async (
+      { roomId, text, as, line }: Extract<ChatEffect, { kind: "send" }>,
+    ): Promise<ChatEvent> => {
       try {
         await store.addMessage(roomId, user.id, text, as);
         follower.poll();
         return { kind: "sent" };
       } catch (err) {
         if (err instanceof WaitError) {
-          return { kind: "limited", roomId, text, as, waitMs: err.waitMs };
+          return { kind: "limited", roomId, text, as, line, waitMs: err.waitMs };
         }
-        if (err instanceof ChatError) return { kind: "refused", text, reason: err.message };
+        // What comes back is what was typed: `/msg bob secret`, never `secret` on its own,
+        // which one Enter would post in this room.
+        if (err instanceof ChatError) {
+          return { kind: "refused", text: line ?? text, reason: err.message };
+        }
         throw err;
       }
     };
@@ -277,9 +286,11 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
       for (const effect of await runCommand(name, args, context)) {
         switch (effect.kind) {
           case "notice":
-          case "say":
           case "bell":
             events.push(effect);
+            break;
+          case "say":
+            events.push({ ...effect, line });
             break;
           case "error":
             // The line comes back to be corrected, as a refused message does.

@@ -17,6 +17,7 @@ import {
   type User,
 } from "./model.ts";
 import { nameKey } from "./names.ts";
+import { inert } from "./sanitize.ts";
 
 /** Something shown above the input line, kept so that a resize can draw it again. */
 export type Shown =
@@ -73,6 +74,8 @@ export interface Outgoing {
   roomId: number;
   text: string;
   as: MessageKind;
+  /** The line typed, when a command made it (`/msg bob hi`): what comes back if refused. */
+  line?: string;
 }
 
 /** What Tab completes: a command, a room name after /join, or a user name. */
@@ -96,7 +99,14 @@ export type ChatEvent =
   /** The store refused a message or a command failed: the line goes back into the input line. */
   | { kind: "refused"; text: string; reason: string }
   /** Over the rate limit: the message waits its turn, `waitMs` at least. */
-  | { kind: "limited"; roomId: number; text: string; as: MessageKind; waitMs: number }
+  | {
+    kind: "limited";
+    roomId: number;
+    text: string;
+    as: MessageKind;
+    line?: string;
+    waitMs: number;
+  }
   /** The wait for the rate limit is over. */
   | { kind: "flush" }
   /** Entered `room` (at the start, or by /join): its last messages and the reader's marker. */
@@ -110,7 +120,7 @@ export type ChatEvent =
   /** The rooms with news for this account, as the follower reports them. */
   | { kind: "unread"; unread: readonly Unread[] }
   /** A command's line to send as a message: `/me` or `/topic`, or `/msg` to a conversation. */
-  | { kind: "say"; roomId: number; text: string; as: MessageKind }
+  | { kind: "say"; roomId: number; text: string; as: MessageKind; line?: string }
   /** The bell was turned on or off. */
   | { kind: "bell"; on: boolean }
   /** Names Tab may complete to, found for a `complete` effect. */
@@ -121,7 +131,7 @@ export type ChatEvent =
 export type ChatEffect =
   | { kind: "show"; items: readonly Shown[] }
   | { kind: "redraw" }
-  | { kind: "send"; roomId: number; text: string; as: MessageKind }
+  | { kind: "send"; roomId: number; text: string; as: MessageKind; line?: string }
   | { kind: "command"; name: string; args: string; line: string }
   | { kind: "wake"; afterMs: number }
   | { kind: "follow"; roomId: number; afterId: number }
@@ -213,7 +223,8 @@ function messages(
   let marked = false;
   for (const message of batch) {
     if (message.id <= lastShown) continue;
-    if (message.kind === "topic") room = { ...room, topic: message.text };
+    // One line, as toRoom() makes a stored topic: a line break could forge a line under it.
+    if (message.kind === "topic") room = { ...room, topic: inert(message.text) };
     // Before the first message from someone else past the marker: your own are not news.
     if (lastRead > 0 && !marked && message.id > lastRead && message.userId !== state.me.id) {
       marked = true;
@@ -344,6 +355,13 @@ function submit(state: ChatState): [ChatState, ChatEffect[]] {
     return say(next, { roomId: state.room.id, text: input.text, as: "text" });
   }
   return [next, [{ kind: "command", name: input.name, args: input.args, line: text }]];
+}
+
+/** A line on its way, from an event that carries one (the typed line only when there is one). */
+function outgoing(
+  { roomId, text, as, line }: { roomId: number; text: string; as: MessageKind; line?: string },
+): Outgoing {
+  return line === undefined ? { roomId, text, as } : { roomId, text, as, line };
 }
 
 /** Sends a line, or queues it behind those waiting for the rate limit. */
@@ -502,7 +520,7 @@ export function update(state: ChatState, event: ChatEvent): [ChatState, ChatEffe
     case "unread":
       return unread(state, event.unread);
     case "say":
-      return say(state, { roomId: event.roomId, text: event.text, as: event.as });
+      return say(state, outgoing(event));
     case "bell":
       return [{ ...state, bell: event.on }, []];
     case "notice":
@@ -515,7 +533,7 @@ export function update(state: ChatState, event: ChatEvent): [ChatState, ChatEffe
       return [{ ...state, outbox: rest }, [{ kind: "send", ...first }]];
     }
     case "limited": {
-      const waiting = [{ roomId: event.roomId, text: event.text, as: event.as }, ...state.outbox];
+      const waiting = [outgoing(event), ...state.outbox];
       const wake: ChatEffect = { kind: "wake", afterMs: event.waitMs };
       if (state.outbox.length > 0) return [{ ...state, outbox: waiting }, [wake]];
       // Said once per burst; the text is kept, in order, and sent when allowed.

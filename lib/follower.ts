@@ -31,7 +31,8 @@ export class WorkerFollower implements Follower {
    */
   readonly ready: Promise<void>;
 
-  constructor(path: string, handlers?: FollowerHandlers) {
+  /** `identity`: the device and inode the main thread's store opened (see StoreOptions). */
+  constructor(path: string, handlers?: FollowerHandlers, identity?: string) {
     this.#handlers = handlers;
     const { promise, resolve } = Promise.withResolvers<void>();
     this.ready = promise;
@@ -56,7 +57,7 @@ export class WorkerFollower implements Follower {
       resolve();
       this.#error(`Live updates stopped: ${event.message}`);
     };
-    this.#send({ type: "open", path });
+    this.#send({ type: "open", path, identity });
   }
 
   /** Where deliveries go; the chat view points these at itself while it is open. */

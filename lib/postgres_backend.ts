@@ -448,11 +448,25 @@ export class PostgresFollower implements Follower {
     this.#lookSoon();
   }
 
+  /** Set when a notification came while a look was under way: one more look after it. */
+  #lookAgain = false;
+
   /** One look at who is here and at the rooms with news, for a burst of notifications. */
   #lookSoon(): void {
-    if (this.#watching === undefined || this.#looking !== undefined || this.#closed) return;
+    if (this.#watching === undefined || this.#closed) return;
+    if (this.#looking !== undefined) {
+      this.#lookAgain = true;
+      return;
+    }
     this.#looking = setTimeout(() => {
-      this.#lookAround().finally(() => this.#looking = undefined);
+      this.#lookAround().catch((err) => this.#error(String((err as Error)?.message ?? err)))
+        .finally(() => {
+          this.#looking = undefined;
+          if (this.#lookAgain) {
+            this.#lookAgain = false;
+            this.#lookSoon();
+          }
+        });
     }, LOOK_DELAY_MS);
   }
 

@@ -3,7 +3,7 @@
 // who may write what. `chatroom setup` applies it, versioned, under a lock.
 
 /** The schema version this program makes and reads. */
-export const PG_SCHEMA_VERSION = 8;
+export const PG_SCHEMA_VERSION = 9;
 
 /**
  * The group role every chat account of `database` is a member of: roles are
@@ -273,7 +273,7 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   -- A room's name has no "@"; a conversation's is "@A+B", so neither can take the other's.
   ALTER TABLE chatroom.rooms ADD CHECK (
     (dm_a IS NULL AND dm_b IS NULL AND name !~ '@')
-    OR (dm_a < dm_b AND name = '@' || dm_a || '+' || dm_b));
+    OR (dm_a < dm_b AND name = '@' || dm_a || '+' || dm_b)) NOT VALID; -- rows before it stand
   CREATE INDEX rooms_dm_a ON chatroom.rooms (dm_a) WHERE dm_a IS NOT NULL;
   CREATE INDEX rooms_dm_b ON chatroom.rooms (dm_b) WHERE dm_b IS NOT NULL;
   CREATE INDEX messages_search ON chatroom.messages USING gin (to_tsvector('simple', text));
@@ -441,7 +441,7 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   UPDATE chatroom.presence p SET dm_a = r.dm_a, dm_b = r.dm_b
     FROM chatroom.rooms r WHERE r.id = p.room_id AND r.dm_a IS NOT NULL;
   ALTER TABLE chatroom.rooms ADD CHECK ((dm_a IS NULL AND skeleton !~ '@')
-    OR (dm_a IS NOT NULL AND skeleton = name AND name_key = name));
+    OR (dm_a IS NOT NULL AND skeleton = name AND name_key = name)) NOT VALID;
 
   CREATE OR REPLACE FUNCTION chatroom.before_message() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
@@ -562,7 +562,7 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
         AND strpos(lower(m.text), '@' || u.name_key) > 0
         AND (m.dm_a IS NULL OR u.id IN (m.dm_a, m.dm_b))));
   -- No room name that looks like a conversation's: "@" in any of its widths.
-  ALTER TABLE chatroom.rooms ADD CHECK (dm_a IS NOT NULL OR name !~ '[@\uFF20\uFE6B]');
+  ALTER TABLE chatroom.rooms ADD CHECK (dm_a IS NOT NULL OR name !~ '[@\uFF20\uFE6B]') NOT VALID;
   `,
   // 7: a search never touches a message its reader may not see. The full-text index held
   // every message, and the definer function dropped others' conversations after the index
@@ -577,7 +577,7 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   CREATE INDEX messages_dm_a ON chatroom.messages (dm_a, id) WHERE dm_a IS NOT NULL;
   CREATE INDEX messages_dm_b ON chatroom.messages (dm_b, id) WHERE dm_b IS NOT NULL;
   ALTER TABLE chatroom.rooms ADD CHECK (name !~
-    '[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]');
+    '[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]') NOT VALID;
 
   CREATE OR REPLACE FUNCTION chatroom.search(words text, in_room bigint, wanted integer)
     RETURNS SETOF bigint LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -711,6 +711,36 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
       ) ids ORDER BY id DESC LIMIT wanted);
     END IF;
     RETURN QUERY SELECT unnest(hits);
+  END $$;
+  `,
+  // 9: presence rows of terminals that never said goodbye (a crash, a kill) go after 10 minutes,
+  // and one account keeps at most 20: a member's psql cannot fill the table.
+  () => `
+  CREATE OR REPLACE FUNCTION chatroom.on_presence() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = chatroom, pg_temp AS $$
+  BEGIN
+    IF TG_RELID <> 'chatroom.presence'::regclass THEN
+      RAISE EXCEPTION 'on_presence() is for chatroom.presence only';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+      PERFORM pg_notify('${CHANNEL}', '{"presence":true}');
+      RETURN OLD;
+    END IF;
+    SELECT dm_a, dm_b INTO NEW.dm_a, NEW.dm_b FROM rooms WHERE id = NEW.room_id;
+    IF NEW.dm_a IS NOT NULL AND NEW.user_id NOT IN (NEW.dm_a, NEW.dm_b) THEN
+      RAISE EXCEPTION 'no such room' USING ERRCODE = '42501';
+    END IF;
+    NEW.seen_at := now_ms();
+    IF TG_OP = 'INSERT' THEN
+      DELETE FROM presence WHERE seen_at < NEW.seen_at - 600000;
+      IF (SELECT count(*) FROM presence WHERE user_id = NEW.user_id) >= 20 THEN
+        RAISE EXCEPTION 'too many terminals of one account' USING ERRCODE = '54000';
+      END IF;
+    END IF;
+    IF TG_OP = 'INSERT' OR OLD.room_id IS DISTINCT FROM NEW.room_id THEN
+      PERFORM pg_notify('${CHANNEL}', '{"presence":true}');
+    END IF;
+    RETURN NEW;
   END $$;
   `,
 ];

@@ -24,6 +24,8 @@ export class Heartbeat {
   readonly #client = crypto.randomUUID();
   #roomId: number | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The beats, one after another: a late one never lands after a newer one or the goodbye. */
+  #last: Promise<void> = Promise.resolve();
 
   constructor(store: Store, userId: number) {
     this.#store = store;
@@ -37,18 +39,18 @@ export class Heartbeat {
     await this.#beat();
   }
 
-  async #beat(): Promise<void> {
-    try {
-      await this.#store.announce(this.#client, this.#userId, this.#roomId);
-    } catch (err) {
-      if (!(err instanceof ChatError)) throw err;
-    }
+  #beat(): Promise<void> {
+    const roomId = this.#roomId;
+    this.#last = this.#last.then(() => this.#store.announce(this.#client, this.#userId, roomId))
+      .catch(() => {}); // a locked file, a dropped connection: the next beat tries again
+    return this.#last;
   }
 
   /** Says this terminal is gone; at log-out and quit. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#last;
     try {
       await this.#store.depart(this.#client);
     } catch (err) {

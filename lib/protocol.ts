@@ -3,7 +3,7 @@ import type { Message, Presence, Unread } from "./model.ts";
 /** What the main thread tells the watch worker. */
 export type ToWorker =
   /** Open the database file; sent once, first. */
-  | { type: "open"; path: string }
+  | { type: "open"; path: string; identity?: string }
   /**
    * Deliver messages of `roomId` with ids above `afterId`, now and as they
    * arrive, tagged with `generation` (which grows with every follow).

@@ -106,6 +106,8 @@ export const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
   INSERT INTO messages_fts (rowid, text)
     SELECT id, substr(text, 1, 4000) FROM messages WHERE id BETWEEN 1 AND 9007199254740991;
   `,
+  // A conversation's second member finds it by an index too (the news reads it every look).
+  `CREATE INDEX rooms_by_dm_b ON rooms (dm_b) WHERE dm_b IS NOT NULL;`,
 ];
 
 /**

@@ -47,7 +47,7 @@ export class SqliteBackend implements Backend {
   }
 
   follower(store: Store, handlers?: FollowerHandlers): WorkerFollower {
-    return new WorkerFollower(store.path, handlers);
+    return new WorkerFollower(store.path, handlers, (store as SqliteStore).identity);
   }
 
   close(): Promise<void> {

@@ -61,6 +61,14 @@ export interface StoreOptions {
    * read pass false, so a mistyped path is an error, not a new empty database.
    */
   create?: boolean;
+  /**
+   * The device and inode another thread of this process found at the path
+   * (the watch worker gets the chat view's): the file is then not opened
+   * through a descriptor of this thread's. A thread that ends (a Worker
+   * terminated at log-out) closes its descriptors, and closing one drops every
+   * POSIX lock the process holds on the file, SQLite's shared lock included.
+   */
+  identity?: string;
 }
 
 // SQLite result codes we turn into user-facing messages.
@@ -315,7 +323,7 @@ function fileIdentity(path: string): string | undefined {
  * and refuses a path that is not a usable database file, or beside which
  * something other than SQLite's own files stands.
  */
-function prepareFile(path: string, create: boolean): boolean {
+function prepareFile(path: string, create: boolean, readHeader = true): boolean {
   if (path === ":memory:") return false;
   const folder = checkFolder(path);
   if (folder) throw folder;
@@ -367,7 +375,8 @@ function prepareFile(path: string, create: boolean): boolean {
   }
   const planted = diagnose(path);
   if (planted) throw planted;
-  if (!headerSaysWal(path)) throw notInWal(path);
+  // (Without our read, SQLite's own answer below is the check: a file out of WAL mode is refused.)
+  if (readHeader && !headerSaysWal(path)) throw notInWal(path);
   return false;
 }
 
@@ -414,6 +423,11 @@ export class SqliteStore implements Store {
     this.#now = now;
     this.#wake = new WakeSignal(path);
     this.#identity = identity;
+  }
+
+  /** The device and inode of the file this store opened, for another thread's store. */
+  get identity(): string | undefined {
+    return this.#identity;
   }
 
   /**
@@ -920,6 +934,8 @@ export class SqliteStore implements Store {
   /** Says that `client` (one terminal of `userId`) is in `roomId`, or in the menus, now. */
   announce(client: string, userId: number, roomId: number | null): void {
     const moved = this.#transaction(() => {
+      // Terminals that never said goodbye (a crash, a kill) go after ten minutes.
+      this.#sql("DELETE FROM presence WHERE seen_at < ?").run(this.#now() - STALE_PRESENCE_MS);
       const before = this.#sql("SELECT room_id FROM presence WHERE client = ?").get(client);
       this.#sql(
         `INSERT INTO presence VALUES (?, ?, ?, ?) ON CONFLICT (client)
@@ -1111,6 +1127,9 @@ function noConversation(name: string): ChatError {
   return new ChatError(`You have no conversation with ${name} yet; send --to ${name} starts one`);
 }
 
+/** How long a presence row stays after its terminal's last heartbeat, gone or not. */
+const STALE_PRESENCE_MS = 600_000;
+
 /** Highest message id read: past it, ids are not exact as JavaScript numbers. */
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 
@@ -1141,7 +1160,7 @@ const MESSAGE_COLUMNS = `m.id, m.room_id, m.user_id, substr(u.name, 1, 64) AS us
  * ```
  */
 export function openSqliteStore(path: string, options: StoreOptions = {}): SqliteStore {
-  const created = prepareFile(path, options.create ?? true);
+  const created = prepareFile(path, options.create ?? true, options.identity === undefined);
   try {
     return connect(path, options, created);
   } catch (err) {
@@ -1159,7 +1178,7 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): Sqlit
 
 function connect(path: string, options: StoreOptions, created: boolean): SqliteStore {
   const memory = path === ":memory:";
-  const identity = memory ? undefined : openedIdentity(path);
+  const identity = memory ? undefined : options.identity ?? openedIdentity(path);
   if (!memory) {
     // The owner holds the journal's path before anyone opens the file; the others find it held.
     const owner = statSync(path).uid;

@@ -118,7 +118,13 @@ function tick(path: string): void {
   watchWake(wakePath(path));
   check();
   // Someone else's commit (a message elsewhere, a heartbeat), or time for timeouts to show.
-  if (++ticks >= LOOK_EVERY_TICKS || store?.changed()) lookAround();
+  let changed = false;
+  try {
+    changed = store?.changed() ?? false;
+  } catch (err) {
+    tell(err instanceof ChatError ? err.message : String(err));
+  }
+  if (++ticks >= LOOK_EVERY_TICKS || changed) lookAround();
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
@@ -127,7 +133,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case "open": {
       const path = resolve(message.path);
       try {
-        store = openSqliteStore(path, { create: false });
+        // The chat view's look at the file: none of this thread's, whose descriptors close with it.
+        store = openSqliteStore(path, { create: false, identity: message.identity });
       } catch (err) {
         tell(err instanceof ChatError ? err.message : String(err));
         return;

@@ -117,3 +117,18 @@ export function hotJournal(victim: string, pageSize = 4096): Uint8Array {
   journal.set(tail, head.length);
   return journal;
 }
+
+/** The POSIX locks a process holds on a file, from /proc/locks. */
+export function locksHeld(pid: number, file: string): number {
+  let inode;
+  try {
+    inode = Deno.statSync(file).ino;
+  } catch {
+    return 0; // gone: another process took itself for the last one and removed it
+  }
+  return Deno.readTextFileSync("/proc/locks").split("\n")
+    .filter((line) => {
+      const fields = line.trim().split(/\s+/);
+      return fields[4] === String(pid) && fields[5]?.endsWith(`:${inode}`);
+    }).length;
+}

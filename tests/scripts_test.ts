@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { openSqliteStore as openStore } from "../lib/sqlite_store.ts";
-import { hotJournal, tempDir } from "./_helpers.ts";
+import { hotJournal, locksHeld, tempDir } from "./_helpers.ts";
 import { BEDS } from "./_beds.ts";
 import { runChat, Running } from "./_run.ts";
 
@@ -69,21 +69,6 @@ Deno.test("chatroom script commands refuse bad usage with exit 2", async (t) => 
     });
   }
 });
-
-/** The POSIX locks a process holds on a file, from /proc/locks. */
-function locksHeld(pid: number, file: string): number {
-  let inode;
-  try {
-    inode = Deno.statSync(file).ino;
-  } catch {
-    return 0; // gone: another process took itself for the last one and removed it
-  }
-  return Deno.readTextFileSync("/proc/locks").split("\n")
-    .filter((line) => {
-      const fields = line.trim().split(/\s+/);
-      return fields[4] === String(pid) && fields[5]?.endsWith(`:${inode}`);
-    }).length;
-}
 
 Deno.test("a follower keeps SQLite's locks while other processes write and exit", async () => {
   // Watching SQLite's own files made the watcher open and close them, which

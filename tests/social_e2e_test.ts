@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { type Bed, BEDS, sqliteBed } from "./_beds.ts";
+import { locksHeld } from "./_helpers.ts";
 import { Screen } from "./_tmux.ts";
 
 /** A terminal where `name` is logged in and in `room`. */
@@ -211,4 +212,26 @@ Deno.test("a burst of output larger than the terminal takes at once is drawn who
   await a.waitFor(/│ burst 2000 word/, { timeoutMs: 30_000 });
   await a.type("still here");
   await a.waitFor("general › still here");
+});
+
+Deno.test("logging out and in again keeps SQLite's shared lock on the file: sqlite3 elsewhere removes nothing", async () => {
+  await using bed = await sqliteBed();
+  await bed.register("alice");
+  const db = bed.env().CHATROOM_DB;
+  await using a = await Screen.start(["--user", "alice", "--room", "general"], bed.env("alice"));
+  await a.waitFor("general ›");
+  const pid = await a.programPid();
+  assert.ok(locksHeld(pid, db) > 0, "the chat view holds the database's shared lock");
+  // Out to the first menu (the watch worker ends) and in again (a new one starts).
+  await a.line("q");
+  await a.waitFor("Pick a room");
+  await a.press("Escape");
+  await a.waitFor(/Logged out alice\n\? Welcome to chatroom/);
+  await a.press("Enter");
+  await a.waitFor("User name:");
+  await a.line("alice");
+  await a.waitFor("Password for alice");
+  await a.line("alice-password");
+  await a.waitFor("❯ general");
+  assert.ok(locksHeld(pid, db) > 0, "the lock outlives the worker that ended at log-out");
 });

@@ -186,6 +186,21 @@ Deno.test("update(): /me, /topic and /msg lines wait behind those held by the ra
   assert.deepEqual(effects, []);
   [, effects] = run(state, { kind: "flush" });
   assert.deepEqual(effects, [{ kind: "send", roomId: 1, text: "waves", as: "me" }]);
+  // A /msg carries the line typed: refused, that comes back, not the private text alone.
+  [, effects] = run(initialState(GENERAL, ME, []), {
+    kind: "say",
+    roomId: 3,
+    text: "secret",
+    as: "text",
+    line: "/msg bob secret",
+  });
+  assert.deepEqual(effects, [{
+    kind: "send",
+    roomId: 3,
+    text: "secret",
+    as: "text",
+    line: "/msg bob secret",
+  }]);
 });
 
 Deno.test("update(): a topic line shown in this room becomes its topic", () => {
