@@ -168,3 +168,8 @@ export function searchWords(words: string): string[] {
   if (found.length === 0) throw new ChatError("Search for what? Give a word or more");
   return found;
 }
+
+/** Asked for a direct conversation not yet made (a reader starts none): with whom, and how. */
+export function noConversation(name: string): ChatError {
+  return new ChatError(`You have no conversation with ${name} yet; send --to ${name} starts one`);
+}

@@ -14,6 +14,7 @@ import {
   mentionedNames,
   type Message,
   type MessageKind,
+  noConversation,
   type Presence,
   PRESENCE_TIMEOUT_MS,
   type Room,
@@ -32,7 +33,7 @@ import {
   normalizeName,
   shownName,
 } from "./names.ts";
-import { safeNumber, toMessage, toRoom } from "./rows.ts";
+import { safeNumber, toFound, toMessage, toPresence, toRoom, toUnread } from "./rows.ts";
 import type { Store } from "./store.ts";
 
 /** What postgres.js throws for an error the server sent. */
@@ -307,15 +308,12 @@ export class PostgresStore implements Store {
           AND (r.dm_a IS NULL OR ${userId} IN (r.dm_a, r.dm_b))
         ORDER BY m.id DESC`
     );
-    return rows.map((row) => ({
-      ...toMessage(row),
-      roomName: toRoom({ ...row, id: row.room_id, name: row.r_name }, userId).name,
-    }));
+    return rows.map((row) => toFound(row, userId));
   }
 
   async openDirect(userId: number, otherName: string, create = true): Promise<Room> {
     const [other] = await this.#ask(() =>
-      this.sql`SELECT id FROM users WHERE name_key = ${
+      this.sql`SELECT id, substr(name, 1, 64) AS name FROM users WHERE name_key = ${
         nameKey(normalizeName(otherName, "User name"))
       }`
     );
@@ -331,12 +329,7 @@ export class PostgresStore implements Store {
     };
     const found = await find();
     if (found) return found;
-    if (!create) {
-      const name = shownName(otherName.trim());
-      throw new ChatError(
-        `You have no conversation with ${name} yet; send --to ${name} starts one`,
-      );
-    }
+    if (!create) throw noConversation(shownName(String(other.name)));
     const key = `@${a}+${b}`;
     try {
       await this.sql`INSERT INTO rooms (name, name_key, skeleton, created_by, dm_a, dm_b)
@@ -380,12 +373,7 @@ export class PostgresStore implements Store {
           AND chatroom.now_ms() + ${PRESENCE_TIMEOUT_MS}
         ORDER BY u.name_key, p.room_id LIMIT 1000`
     );
-    return rows.map((row) => ({
-      userId: safeNumber(row.user_id),
-      userName: shownName(String(row.name)),
-      roomId: row.room_id == null ? null : safeNumber(row.room_id),
-      roomName: row.room_name == null ? null : shownName(String(row.room_name)),
-    }));
+    return rows.map(toPresence);
   }
 
   async markRead(userId: number, roomId: number, messageId: number): Promise<void> {
@@ -429,11 +417,7 @@ export class PostgresStore implements Store {
         FROM rooms WHERE rooms.mentions > 0
           OR (rooms.unread > 0 AND (rooms.last_read IS NOT NULL OR rooms.dm_a IS NOT NULL))`
     );
-    return rows.map((row) => ({
-      room: toRoom(row, userId),
-      unread: row.unvisited && row.dm_a == null ? safeNumber(row.mentions) : safeNumber(row.unread),
-      mentions: safeNumber(row.mentions),
-    }));
+    return rows.map((row) => toUnread(row, userId));
   }
 
   async bell(userId: number): Promise<boolean> {

@@ -1,7 +1,7 @@
 // Rows as either backend returns them, read into the model. Everything in a
 // row may have been written by hand (with sqlite3 or psql): numbers and times
 // are checked, names are shown inert when they break the rules.
-import type { Message, MessageKind, Room } from "./model.ts";
+import type { Found, Message, MessageKind, Presence, Room, Unread } from "./model.ts";
 import { shownName } from "./names.ts";
 import { inert } from "./sanitize.ts";
 
@@ -79,5 +79,33 @@ export function toMessage(row: Row): Message {
     sentAt: safeTime(row.sent_at),
     // A kind written by hand that chatroom does not know is shown as what it holds: text.
     kind: KINDS.includes(kind) ? kind as MessageKind : "text",
+  };
+}
+
+/** A search result: a message row with its room's `r_name`, `dm_a`, `dm_a_name`, `dm_b`, `dm_b_name`. */
+export function toFound(row: Row, viewer: number): Found {
+  return {
+    ...toMessage(row),
+    roomName: toRoom({ ...row, id: row.room_id, name: row.r_name }, viewer).name,
+  };
+}
+
+/** Someone logged in, from a row of `user_id`, `name`, `room_id` and `room_name`. */
+export function toPresence(row: Row): Presence {
+  return {
+    userId: safeNumber(row.user_id),
+    userName: shownName(String(row.name)),
+    roomId: row.room_id == null ? null : safeNumber(row.room_id),
+    roomName: row.room_name == null ? null : shownName(String(row.room_name)),
+  };
+}
+
+/** A room with news, from its room columns and `unread`, `mentions` and `unvisited`. */
+export function toUnread(row: Row, viewer: number): Unread {
+  return {
+    room: toRoom(row, viewer),
+    // In a room never visited, only what names you is news.
+    unread: row.unvisited && row.dm_a == null ? safeNumber(row.mentions) : safeNumber(row.unread),
+    mentions: safeNumber(row.mentions),
   };
 }

@@ -24,6 +24,7 @@ import {
   mentionedNames,
   type Message,
   type MessageKind,
+  noConversation,
   type Presence,
   PRESENCE_TIMEOUT_MS,
   type Rate,
@@ -45,7 +46,7 @@ import {
   shownName,
 } from "./names.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
-import { safeNumber, toMessage, toRoom } from "./rows.ts";
+import { safeNumber, toFound, toMessage, toPresence, toRoom, toUnread } from "./rows.ts";
 import type { Store } from "./store.ts";
 import { notPlainFile, WakeSignal } from "./wake.ts";
 
@@ -875,7 +876,7 @@ export class SqliteStore implements Store {
     const query = searchWords(words).map((word) => `"${word.replaceAll('"', '""')}"`).join(" ");
     return this.#read(() => {
       return this.#sql(
-        `SELECT ${MESSAGE_COLUMNS}, r.id AS r_id, substr(r.name, 1, 64) AS r_name, r.dm_a, r.dm_b,
+        `SELECT ${MESSAGE_COLUMNS}, substr(r.name, 1, 64) AS r_name, r.dm_a, r.dm_b,
            (SELECT substr(name, 1, 64) FROM users WHERE id = r.dm_a) AS dm_a_name,
            (SELECT substr(name, 1, 64) FROM users WHERE id = r.dm_b) AS dm_b_name
          FROM messages_fts f JOIN messages m ON m.id = f.rowid
@@ -883,10 +884,9 @@ export class SqliteStore implements Store {
          WHERE messages_fts MATCH ? AND m.id BETWEEN 1 AND ${MAX_ID}
            AND (? IS NULL OR m.room_id = ?) AND (r.dm_a IS NULL OR ? IN (r.dm_a, r.dm_b))
          ORDER BY f.rowid DESC LIMIT ?`,
-      ).all(query, roomId ?? null, roomId ?? null, userId, limit).map((row) => ({
-        ...toMessage(row),
-        roomName: toRoom({ ...row, id: row.r_id, name: row.r_name }, userId).name,
-      }));
+      ).all(query, roomId ?? null, roomId ?? null, userId, limit).map((row) =>
+        toFound(row, userId)
+      );
     });
   }
 
@@ -965,12 +965,7 @@ export class SqliteStore implements Store {
            CASE WHEN r.dm_a IS NULL THEN substr(r.name, 1, 64) END AS room_name
          FROM presence p JOIN users u ON u.id = p.user_id LEFT JOIN rooms r ON r.id = p.room_id
          WHERE p.seen_at BETWEEN ? AND ? ORDER BY u.name_key, p.room_id LIMIT 1000`,
-      ).all(now - PRESENCE_TIMEOUT_MS, now + PRESENCE_TIMEOUT_MS).map((row) => ({
-        userId: safeNumber(row.user_id),
-        userName: shownName(String(row.name)),
-        roomId: row.room_id == null ? null : safeNumber(row.room_id),
-        roomName: row.room_name == null ? null : shownName(String(row.room_name)),
-      }));
+      ).all(now - PRESENCE_TIMEOUT_MS, now + PRESENCE_TIMEOUT_MS).map(toPresence);
     });
   }
 
@@ -1025,14 +1020,7 @@ export class SqliteStore implements Store {
          )
          SELECT ${ROOM_COLUMNS}, unread, mentions, last_read IS NULL AS unvisited FROM counted rooms
          WHERE mentions > 0 OR (unread > 0 AND (last_read IS NOT NULL OR dm_a IS NOT NULL))`,
-      ).all(userId).map((row) => ({
-        room: toRoom(row, userId),
-        // In a room never visited, only what names you is news.
-        unread: row.unvisited && row.dm_a == null
-          ? safeNumber(row.mentions)
-          : safeNumber(row.unread),
-        mentions: safeNumber(row.mentions),
-      }));
+      ).all(userId).map((row) => toUnread(row, userId));
     });
   }
 
@@ -1120,11 +1108,6 @@ export class SqliteStore implements Store {
     this.#statements.clear();
     if (this.#db.isOpen) this.#db.close();
   }
-}
-
-/** For a conversation asked for but not made: with whom, and how one starts. */
-function noConversation(name: string): ChatError {
-  return new ChatError(`You have no conversation with ${name} yet; send --to ${name} starts one`);
 }
 
 /** How long a presence row stays after its terminal's last heartbeat, gone or not. */
