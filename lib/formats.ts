@@ -133,7 +133,7 @@ export const MESSAGE_WRITERS: Readonly<Record<"txt" | "md" | "json", MessageWrit
 };
 
 /** What comes before a line's text: `alice: `, `* alice ` or `alice set the topic: `. */
-function said(name: string, message: Message): string {
+export function said(name: string, message: Message): string {
   if (message.kind === "me") return `* ${name} `;
   if (message.kind === "topic") return `${name} set the topic: `;
   return `${name}: `;

@@ -1,6 +1,6 @@
 import stringWidth from "string-width";
 import wrapAnsi from "wrap-ansi";
-import { moreNote } from "./formats.ts";
+import { moreNote, said } from "./formats.ts";
 import { nameKey } from "./names.ts";
 import { inert } from "./sanitize.ts";
 import type { Message } from "./model.ts";
@@ -122,15 +122,15 @@ function highlight(text: string, reader: string, theme: Theme): string {
  * wrapped to `width`: quiet lines, not bubbles.
  */
 export function renderAction(message: Message, theme: Theme, width: number): string {
+  // Each on one line however it was written (/me and /topic take one): a line break written
+  // into the file could otherwise forge a line under it.
+  const text = inert(message.text);
   if (message.kind === "topic") {
-    return renderNotice(`${message.userName} set the topic: ${message.text}`, theme.notice, width);
+    return renderNotice(said(inert(message.userName), message) + text, theme.notice, width);
   }
-  const name = theme.user(inert(message.userName), nameKey(message.userName));
-  const lines = wrap(
-    inert(message.text, true),
-    Math.max(2, width - stringWidth(message.userName) - 4),
-  );
-  return lines.map((line, i) => (i === 0 ? `* ${name} ` : "  ") + line).join("\n");
+  const name = said(theme.user(inert(message.userName), nameKey(message.userName)), message);
+  const lines = wrap(text, Math.max(2, width - stringWidth(message.userName) - 4));
+  return lines.map((line, i) => (i === 0 ? name : "  ") + line).join("\n");
 }
 
 const dayFormat = new Map<string | undefined, Intl.DateTimeFormat>();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { stripVTControlCharacters } from "node:util";
 import stringWidth from "string-width";
-import { formatTime, renderBubble, renderNotice, truncate } from "../lib/render.ts";
+import { formatTime, renderAction, renderBubble, renderNotice, truncate } from "../lib/render.ts";
 import type { Message } from "../lib/model.ts";
 import { colorTheme, plainTheme } from "../lib/theme.ts";
 
@@ -204,4 +204,18 @@ Deno.test("renderBubble() keeps a line's leading spaces, and indents its wrapped
     "│     return 1 + │",
     "│     2 + 3      │",
   ]);
+});
+
+Deno.test("renderAction() draws a /me or topic line on one line, whatever line breaks it holds", () => {
+  const planted = (kind: "me" | "topic") => ({
+    ...message("eve", "waves\n-- bob joined\n── new since you were last here ──"),
+    kind,
+  });
+  const me = renderAction(planted("me"), plainTheme, 100);
+  assert.equal(me, "* eve waves␊-- bob joined␊── new since you were last here ──");
+  const topic = renderAction(planted("topic"), plainTheme, 100);
+  assert.equal(
+    topic,
+    "-- eve set the topic: waves␊-- bob joined␊── new since you were last here ──",
+  );
 });
