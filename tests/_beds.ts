@@ -5,6 +5,7 @@ import { openSqliteStore } from "../lib/sqlite_store.ts";
 import { tempDir } from "./_helpers.ts";
 import { PG_ADMIN, tempPg } from "./_postgres.ts";
 import { CHAT_RUN, chatPgRun, type Run, runChat } from "./_run.ts";
+import { Screen } from "./_tmux.ts";
 
 export interface Bed extends AsyncDisposable {
   /** "sqlite" or "postgres", for test names and the few places the backends differ. */
@@ -21,6 +22,8 @@ export interface Bed extends AsyncDisposable {
   register(name: string): Promise<void>;
   /** Runs the program as `name` (with that account's password), or as nobody. */
   run(name: string | undefined, args: string[], stdin?: string): Promise<Run>;
+  /** `chatroom send` as `name` into `room`; fails the test unless it exits 0. */
+  send(name: string, room: string, text: string): Promise<void>;
   /** The texts of a room, oldest first, as export gives them; none for a room not there. */
   texts(room: string): Promise<string[]>;
   /** Sets the message and room rate limits. */
@@ -36,7 +39,7 @@ export const DEFAULT_LIMITS = {
 };
 
 function bed(
-  base: Omit<Bed, "run" | "texts">,
+  base: Omit<Bed, "run" | "send" | "texts">,
 ): Bed {
   const run = (name: string | undefined, args: string[], stdin?: string) =>
     runChat(args, {
@@ -47,6 +50,10 @@ function bed(
   return {
     ...base,
     run,
+    async send(name, room, text) {
+      const sent = await run(name, ["send", "--user", name, "--room", room, text]);
+      if (sent.code !== 0) throw new Error(`send as ${name}: ${sent.stderr}`);
+    },
     async texts(room) {
       const { code, stdout, stderr } = await runChat(
         ["export", "--room", room, "--format", "json"],
@@ -148,3 +155,8 @@ export const BEDS = [
   { name: "sqlite", ignore: false, make: sqliteBed },
   { name: "postgres", ignore: !PG_ADMIN, make: postgresBed },
 ];
+
+/** A terminal where `name` is logged in and in `room`, on `bed`'s database. */
+export function enter(bed: Bed, name: string, room: string): Promise<Screen> {
+  return Screen.start(["--user", name, "--room", room], bed.env(name), { task: bed.task });
+}

@@ -163,3 +163,8 @@ export class Screen implements AsyncDisposable {
     await tmux("kill-session", "-t", this.name).catch(() => {});
   }
 }
+
+/** A bubble row holding exactly `text`, padded to the bubble's width. */
+export function bubbleLine(text: string): RegExp {
+  return new RegExp(`│ ${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} *│`);
+}

@@ -1,9 +1,9 @@
 // End to end, in real terminals (tmux): two people on one database file.
 import assert from "node:assert/strict";
 import { tempDir } from "./_helpers.ts";
-import { type Bed, BEDS } from "./_beds.ts";
+import { type Bed, BEDS, enter } from "./_beds.ts";
 import { PG_ADMIN, tempPg } from "./_postgres.ts";
-import { Screen } from "./_tmux.ts";
+import { bubbleLine, Screen } from "./_tmux.ts";
 
 /** The chat prompt as captured (capture-pane drops trailing spaces). */
 const PROMPT = (room: string) => `${room} ›`;
@@ -36,18 +36,8 @@ async function logInFromMenu(screen: Screen, name: string, password: string): Pr
   await screen.line(password);
 }
 
-/** A bubble row holding exactly `text`, padded to the bubble's width. */
-function bubbleLine(text: string): RegExp {
-  return new RegExp(`│ ${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} *│`);
-}
-
 function count(haystack: string, needle: string): number {
   return haystack.split(needle).length - 1;
-}
-
-/** A terminal where `name` is logged in and in `room`, on `bed`'s database. */
-function enter(bed: Bed, name: string, room: string): Promise<Screen> {
-  return Screen.start(["--user", name, "--room", room], bed.env(name), { task: bed.task });
 }
 
 /** A terminal running the program on `bed`'s database; with `as`, that account's password is set. */
@@ -177,15 +167,7 @@ for (const { name, ignore, make } of BEDS) {
       await a.waitFor("❯ + Create a room");
       assert.ok(!(await a.text()).includes("You are in general.\n"), "no room was joined");
 
-      const sent = await bed.run("bob", [
-        "send",
-        "--user",
-        "bob",
-        "--room",
-        "news",
-        "made elsewhere",
-      ]);
-      assert.equal(sent.code, 0, sent.stderr);
+      await bed.send("bob", "news", "made elsewhere");
       const menu = await a.waitFor(/news +last message/);
       assert.match(menu, /❯ \+ Create a room/, "the highlight stays where it was");
       await a.press("Up", "Up");
@@ -224,15 +206,7 @@ for (const { name, ignore, make } of BEDS) {
       await a.type("word ".repeat(35).trim());
       await a.resize(40, 30);
       await a.waitFor(/general › word word/);
-      const sender = await bed.run("bob", [
-        "send",
-        "--user",
-        "bob",
-        "--room",
-        "general",
-        "after the resize",
-      ]);
-      assert.equal(sender.code, 0, sender.stderr);
+      await bed.send("bob", "general", "after the resize");
       const screen = await a.waitFor(bubbleLine("after the resize"));
       const rows = screen.split("\n");
       const top = rows.findIndex((row) => row.startsWith("╭─ bob"));

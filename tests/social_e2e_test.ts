@@ -2,24 +2,9 @@
 // other rooms, mentions and the bell, direct conversations, search and history.
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { type Bed, BEDS, sqliteBed } from "./_beds.ts";
+import { BEDS, enter, sqliteBed } from "./_beds.ts";
 import { locksHeld } from "./_helpers.ts";
-import { Screen } from "./_tmux.ts";
-
-/** A terminal where `name` is logged in and in `room`. */
-function enter(bed: Bed, name: string, room: string): Promise<Screen> {
-  return Screen.start(["--user", name, "--room", room], bed.env(name), { task: bed.task });
-}
-
-/** A bubble row holding exactly `text`, padded to the bubble's width. */
-function bubbleLine(text: string): RegExp {
-  return new RegExp(`│ ${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} *│`);
-}
-
-async function send(bed: Bed, name: string, room: string, text: string): Promise<void> {
-  const sent = await bed.run(name, ["send", "--user", name, "--room", room, text]);
-  assert.equal(sent.code, 0, sent.stderr);
-}
+import { bubbleLine, Screen } from "./_tmux.ts";
 
 for (const { name, ignore, make } of BEDS) {
   Deno.test({
@@ -57,7 +42,7 @@ for (const { name, ignore, make } of BEDS) {
     async fn() {
       await using bed = await make();
       for (const who of ["alice", "bob"]) await bed.register(who);
-      await send(bed, "bob", "ops", "before alice came");
+      await bed.send("bob", "ops", "before alice came");
       await using a = await enter(bed, "alice", "lobby");
       await a.waitFor("lobby ›");
       await a.line("/join ops"); // ops becomes one of her rooms, read up to here
@@ -66,9 +51,9 @@ for (const { name, ignore, make } of BEDS) {
       await a.waitFor("lobby ›");
       assert.equal(await a.format("window_bell_flag"), "0");
 
-      await send(bed, "bob", "ops", "anyone?");
+      await bed.send("bob", "ops", "anyone?");
       await a.waitFor("lobby [ops 1] ›");
-      await send(bed, "bob", "ops", "@Alice urgent: the deploy");
+      await bed.send("bob", "ops", "@Alice urgent: the deploy");
       await a.waitFor("lobby [ops 2@] ›");
       assert.equal(await a.format("window_bell_flag"), "1", "the mention rang the bell");
 
