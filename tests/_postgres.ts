@@ -2,7 +2,7 @@
 // names (.ci/run starts one); without it, the PostgreSQL tests are skipped.
 import postgres from "postgres";
 import { parsePgUrl, PostgresBackend } from "../lib/postgres_backend.ts";
-import { groupRole } from "../lib/postgres_schema.ts";
+import { accountRole, groupRole } from "../lib/postgres_schema.ts";
 
 /** The server's owner URL, with credentials; undefined when no server was given. */
 export const PG_ADMIN = Deno.env.get("CHATROOM_TEST_PG");
@@ -79,4 +79,17 @@ export async function tempPg(adminUrl = PG_ADMIN!, prefix = "chatroom_test"): Pr
 
 function connection(target: ReturnType<typeof parsePgUrl>) {
   return { host: target.host, port: target.port, username: target.user, password: target.password };
+}
+
+/** A connection as the chat account `name`, the way a member's psql would make it. */
+export async function psqlAs(pg: TempPg, name: string, password: string): Promise<postgres.Sql> {
+  const { host, port, database } = pg.backend.target;
+  return postgres({
+    host,
+    port,
+    database,
+    username: await accountRole(database, name),
+    password,
+    onnotice: () => {},
+  });
 }

@@ -2,16 +2,11 @@
 // in another's name, orders concurrent senders, and survives a restart under
 // load; and the real program on it, through deno task chat:pg.
 import assert from "node:assert/strict";
-import postgres from "postgres";
+import type postgres from "postgres";
 import type { Message } from "../lib/model.ts";
-import {
-  accountRole,
-  groupRole,
-  PG_MIGRATIONS,
-  PG_SCHEMA_VERSION,
-} from "../lib/postgres_schema.ts";
+import { groupRole, PG_MIGRATIONS, PG_SCHEMA_VERSION } from "../lib/postgres_schema.ts";
 import type { Follower, Session } from "../lib/store.ts";
-import { PG_ADMIN, tempPg } from "./_postgres.ts";
+import { PG_ADMIN, psqlAs, tempPg } from "./_postgres.ts";
 import { chatPgRun, runChat, Running } from "./_run.ts";
 
 const ignore = !PG_ADMIN;
@@ -58,6 +53,11 @@ function collect(follower: () => Follower) {
   return { follower: made, got, notices, until };
 }
 
+/** Asserts that the server refuses `query` with an error matching `reason`. */
+async function refused(query: () => Promise<unknown>, reason: RegExp): Promise<void> {
+  await assert.rejects(query(), (err: Error) => reason.test(err.message), String(query));
+}
+
 Deno.test({
   name:
     "a member with psql in hand cannot post as another, change others' rows or drain their limit",
@@ -71,18 +71,8 @@ Deno.test({
     await alice.store.addMessage(room.id, alice.user.id, "alice's own");
     await pg.backend.logOut(alice);
     // Bob connects with his own credentials, as psql would, and tries everything.
-    const bob = postgres({
-      host: pg.backend.target.host,
-      port: pg.backend.target.port,
-      database: pg.backend.target.database,
-      username: await accountRole(pg.backend.target.database, "bob"),
-      password: "bob-password",
-      onnotice: () => {},
-    });
+    const bob = await psqlAs(pg, "bob", "bob-password");
     try {
-      const refused = async (query: () => Promise<unknown>, reason: RegExp) => {
-        await assert.rejects(query(), (err: Error) => reason.test(err.message), String(query));
-      };
       const aliceId = alice.user.id;
       await refused(
         () =>
@@ -410,14 +400,7 @@ Deno.test({
       await alice.store.addMessage(direct.id, alice.user.id, "SECRET 9911 @mallory"),
     ];
     await pg.backend.logOut(alice);
-    const mallory = postgres({
-      host: pg.backend.target.host,
-      port: pg.backend.target.port,
-      database: pg.backend.target.database,
-      username: await accountRole(pg.backend.target.database, "mallory"),
-      password: "mallory-password",
-      onnotice: () => {},
-    });
+    const mallory = await psqlAs(pg, "mallory", "mallory-password");
     try {
       // The plan of a query on the hidden row is the same whether her guess is right or not:
       // the policy is a look at the row itself, in the same filter as her conditions.
@@ -456,9 +439,6 @@ Deno.test({
         "asked for the conversation itself: nothing, before anything is read",
       );
       assert.equal((await mallory`SELECT * FROM chatroom.mentions`).length, 0, "not named there");
-      const refused = async (query: () => Promise<unknown>, reason: RegExp) => {
-        await assert.rejects(query(), (err: Error) => reason.test(err.message), String(query));
-      };
       // Writing into it, a topic that fails with the room's row in the detail, or moving in.
       await refused(
         () =>
