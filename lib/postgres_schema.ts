@@ -568,7 +568,8 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   // every message, and the definer function dropped others' conversations after the index
   // found them: the time each took told a member whether a guessed word was in one. Now the
   // index holds rooms' messages only, and one's own conversations are read through their
-  // members' columns. And no room name may hold an invisible character.
+  // members' columns (schema 8's search function). And no room name may hold an invisible
+  // character.
   () => `
   DROP INDEX chatroom.messages_search;
   CREATE INDEX messages_search ON chatroom.messages USING gin (to_tsvector('simple', text))
@@ -579,69 +580,7 @@ export const PG_MIGRATIONS: readonly ((group: string) => string)[] = [
   ALTER TABLE chatroom.rooms ADD CHECK (name !~
     '[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]') NOT VALID;
 
-  CREATE OR REPLACE FUNCTION chatroom.search(words text, in_room bigint, wanted integer)
-    RETURNS SETOF bigint LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = chatroom, pg_temp AS $$
-  DECLARE
-    -- The login role: in a definer function current_user is the owner. Null for the owner.
-    viewer bigint := (SELECT id FROM users WHERE role = session_user);
-    query tsquery := plainto_tsquery('simple', words);
-    room rooms;
-    hits bigint[];
-  BEGIN
-    wanted := least(greatest(wanted, 0), 100);
-    IF in_room IS NOT NULL THEN
-      SELECT * INTO room FROM rooms WHERE id = in_room;
-      -- Another's conversation, or no room: nothing, before anything is read.
-      IF NOT FOUND OR (room.dm_a IS NOT NULL AND viewer IS DISTINCT FROM room.dm_a
-          AND viewer IS DISTINCT FROM room.dm_b) THEN
-        RETURN;
-      END IF;
-      -- Words in many messages: the newest few thousand hold enough, read newest first.
-      hits := ARRAY(SELECT m.id
-        FROM (SELECT id FROM messages WHERE room_id = in_room ORDER BY id DESC LIMIT 5000) recent
-        JOIN messages m ON m.id = recent.id
-        WHERE to_tsvector('simple', m.text) @@ query ORDER BY m.id DESC LIMIT wanted);
-      IF cardinality(hits) < wanted THEN
-        IF room.dm_a IS NULL THEN -- a rare word: the index finds each (+ 0: not by walking ids)
-          hits := ARRAY(SELECT m.id FROM messages m
-            WHERE m.dm_a IS NULL AND m.room_id = in_room
-              AND to_tsvector('simple', m.text) @@ query
-            ORDER BY m.id + 0 DESC LIMIT wanted);
-        ELSE -- one's own conversation: all of it, by its own index
-          hits := ARRAY(SELECT m.id FROM messages m
-            WHERE m.room_id = in_room AND to_tsvector('simple', m.text) @@ query
-            ORDER BY m.id DESC LIMIT wanted);
-        END IF;
-      END IF;
-      RETURN QUERY SELECT unnest(hits);
-      RETURN;
-    END IF;
-    -- Every room: the newest rooms' messages (a conversation's are passed over by their
-    -- members' columns, never matched), then the index of rooms' messages for a rare word.
-    hits := ARRAY(SELECT m.id
-      FROM (SELECT id FROM messages WHERE dm_a IS NULL ORDER BY id DESC LIMIT 5000) recent
-      JOIN messages m ON m.id = recent.id
-      WHERE to_tsvector('simple', m.text) @@ query ORDER BY m.id DESC LIMIT wanted);
-    IF cardinality(hits) < wanted THEN
-      hits := ARRAY(SELECT m.id FROM messages m
-        WHERE m.dm_a IS NULL AND to_tsvector('simple', m.text) @@ query
-        ORDER BY m.id + 0 DESC LIMIT wanted);
-    END IF;
-    -- And the reader's own conversations, through their members' columns.
-    IF viewer IS NOT NULL THEN
-      hits := ARRAY(SELECT id FROM (
-        SELECT unnest(hits) AS id
-        UNION ALL
-        SELECT m.id FROM messages m WHERE m.dm_a = viewer
-          AND to_tsvector('simple', m.text) @@ query
-        UNION ALL
-        SELECT m.id FROM messages m WHERE m.dm_b = viewer
-          AND to_tsvector('simple', m.text) @@ query
-      ) ids ORDER BY id DESC LIMIT wanted);
-    END IF;
-    RETURN QUERY SELECT unnest(hits);
-  END $$;
+  -- The search function that reads through these is schema 8's (it replaced this one's).
   `,
   // 8: search's first look, for words in many messages, walks back from the newest message by
   // the room's index and stops at the last it needs (at most 500 back): it computed the words of
