@@ -16,6 +16,7 @@ import {
 } from "./postgres_schema.ts";
 import { describeServerError, isConnectionError, PostgresStore } from "./postgres_store.ts";
 import { safeNumber } from "./rows.ts";
+import { Reported } from "./reported.ts";
 import type { Backend, Follower, FollowerHandlers, Session, Store } from "./store.ts";
 
 /** Where a URL points, and as whom. */
@@ -383,8 +384,7 @@ export class PostgresFollower implements Follower {
   readonly #timer: ReturnType<typeof setInterval>;
   /** The account whose presence and news are reported, and what was last reported. */
   #watching: number | undefined;
-  #lastPresence = "";
-  #lastUnread = "";
+  readonly #reported = new Reported();
   #looking: ReturnType<typeof setTimeout> | undefined;
   readonly #onDrop = () => this.#drop();
 
@@ -444,7 +444,7 @@ export class PostgresFollower implements Follower {
 
   watch(userId: number | undefined): void {
     this.#watching = userId;
-    this.#lastPresence = this.#lastUnread = "";
+    this.#reported.reset();
     this.#lookSoon();
   }
 
@@ -477,16 +477,10 @@ export class PostgresFollower implements Follower {
       const present = await this.#store.present();
       const unread = await this.#store.unread(userId);
       if (userId !== this.#watching || this.#closed) return;
-      const presence = JSON.stringify(present);
-      if (presence !== this.#lastPresence) {
-        this.#lastPresence = presence;
-        this.#handlers?.onPresence?.(present);
-      }
-      const news = JSON.stringify(unread);
-      if (news !== this.#lastUnread) {
-        this.#lastUnread = news;
-        this.#handlers?.onUnread?.(unread);
-      }
+      this.#reported.report(present, unread, {
+        onPresence: (now) => this.#handlers?.onPresence?.(now),
+        onUnread: (now) => this.#handlers?.onUnread?.(now),
+      });
     } catch (err) {
       if (isConnectionError(err) || err instanceof ChatError) return; // the drop is told once
       throw err;

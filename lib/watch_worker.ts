@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { ChatError } from "./errors.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { openSqliteStore, type SqliteStore } from "./sqlite_store.ts";
+import { Reported } from "./reported.ts";
 import { inspectWake, POLL_MS, wakePath, wakeProblem } from "./wake.ts";
 
 const BATCH = 500;
@@ -23,8 +24,7 @@ let watched: { id: string; watcher: Deno.FsWatcher } | undefined;
 let told: string | undefined;
 /** The account whose presence and news are reported, and what was last reported. */
 let watching: number | undefined;
-let lastPresence = "";
-let lastUnread = "";
+const reported = new Reported();
 /** Ticks since the last look at who is here: heartbeats time out without any write. */
 let ticks = 0;
 const LOOK_EVERY_TICKS = 16;
@@ -59,18 +59,10 @@ function lookAround(): void {
   ticks = 0;
   if (!store || watching === undefined) return;
   try {
-    const present = store.present();
-    const presence = JSON.stringify(present);
-    if (presence !== lastPresence) {
-      lastPresence = presence;
-      post({ type: "presence", present });
-    }
-    const unread = store.unread(watching);
-    const news = JSON.stringify(unread);
-    if (news !== lastUnread) {
-      lastUnread = news;
-      post({ type: "unread", unread });
-    }
+    reported.report(store.present(), store.unread(watching), {
+      onPresence: (present) => post({ type: "presence", present }),
+      onUnread: (unread) => post({ type: "unread", unread }),
+    });
   } catch (err) {
     tell(err instanceof ChatError ? err.message : String(err));
   }
@@ -158,7 +150,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
     case "watch":
       watching = message.userId;
-      lastPresence = lastUnread = "";
+      reported.reset();
       lookAround();
       break;
   }
