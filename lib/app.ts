@@ -252,12 +252,9 @@ class App {
         if (!room) {
           const list = async (): Promise<RoomPage> => {
             const news = await store.unread(user.id);
-            const here = new Map<number, number>();
-            const seen = new Set<string>();
-            for (const p of await store.present()) {
-              if (p.roomId === null || seen.has(`${p.userId}:${p.roomId}`)) continue;
-              seen.add(`${p.userId}:${p.roomId}`);
-              here.set(p.roomId, (here.get(p.roomId) ?? 0) + 1);
+            const here = new Map<number, number>(); // present() has each account once a room
+            for (const { roomId } of await store.present()) {
+              if (roomId !== null) here.set(roomId, (here.get(roomId) ?? 0) + 1);
             }
             return {
               rooms: await store.listRooms({ search, userId: user.id }),

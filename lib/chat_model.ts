@@ -11,6 +11,7 @@ import {
   mentionedNames,
   type Message,
   type MessageKind,
+  namesIn,
   type Presence,
   type Room,
   type Unread,
@@ -313,9 +314,7 @@ function listed(names: readonly string[], most = 20): string {
 }
 
 function othersHere(present: readonly Presence[], state: ChatState): string[] {
-  const names = present.filter((p) => p.roomId === state.room.id && p.userId !== state.me.id)
-    .map((p) => p.userName);
-  return [...new Set(names)].sort((a, b) => a.localeCompare(b));
+  return namesIn(present.filter((p) => p.userId !== state.me.id), state.room.id);
 }
 
 /** The rooms with news changed: a new mention elsewhere rings the bell (not the first report). */

@@ -7,6 +7,7 @@ import {
   HISTORY_MAX,
   HISTORY_PAGE,
   type MessageKind,
+  namesIn,
   type Room,
   SEARCH_LIMIT,
   type Unread,
@@ -123,7 +124,7 @@ export const COMMANDS: readonly Command[] = [
     help: "List who is in this room, and who is online elsewhere",
     async run(_args, { store, room }) {
       const present = await store.present();
-      const here = [...new Set(present.filter((p) => p.roomId === room.id).map((p) => p.userName))];
+      const here = namesIn(present, room.id);
       const elsewhere = new Map<string, string[]>();
       for (const p of present) {
         if (p.roomId === room.id || here.includes(p.userName)) continue;

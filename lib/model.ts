@@ -173,3 +173,9 @@ export function searchWords(words: string): string[] {
 export function noConversation(name: string): ChatError {
   return new ChatError(`You have no conversation with ${name} yet; send --to ${name} starts one`);
 }
+
+/** The names of those in `roomId` (null: the menus), sorted; `present` has each once per room. */
+export function namesIn(present: readonly Presence[], roomId: number | null): string[] {
+  return present.filter((p) => p.roomId === roomId).map((p) => p.userName)
+    .sort((a, b) => a.localeCompare(b));
+}

@@ -59,7 +59,10 @@ export interface Store {
   announce(client: string, userId: number, roomId: number | null): Awaitable<void>;
   /** Says that `client` is gone. */
   depart(client: string): Awaitable<void>;
-  /** Who is logged in now, everywhere (bounded): a heartbeat within PRESENCE_TIMEOUT_MS. */
+  /**
+   * Who is logged in now, everywhere (bounded), each account once per room:
+   * a heartbeat within PRESENCE_TIMEOUT_MS.
+   */
   present(): Awaitable<Presence[]>;
   /** Moves `userId`'s read marker in `roomId` up to `messageId` (never back). */
   markRead(userId: number, roomId: number, messageId: number): Awaitable<void>;
