@@ -16,7 +16,7 @@ import {
 } from "./postgres_schema.ts";
 import { describeServerError, isConnectionError, PostgresStore } from "./postgres_store.ts";
 import { safeNumber } from "./rows.ts";
-import { Reported } from "./reported.ts";
+import { type LookFor, Reported } from "./reported.ts";
 import type { Backend, Follower, FollowerHandlers, Session, Store } from "./store.ts";
 
 /** Where a URL points, and as whom. */
@@ -407,7 +407,8 @@ export class PostgresFollower implements Follower {
     );
     this.#timer = setInterval(() => {
       this.poll();
-      this.#lookSoon(); // heartbeats time out without any notification
+      // Heartbeats time out, and the account's other terminal reads rooms, without a notification.
+      this.#lookSoon({ presence: true, unread: true });
     }, BACKSTOP_MS);
   }
 
@@ -432,27 +433,29 @@ export class PostgresFollower implements Follower {
   }
 
   #notified(payload: string): void {
-    let room: unknown;
+    let note: { room?: unknown; presence?: unknown } | undefined;
     try {
-      room = JSON.parse(payload)?.room;
+      note = JSON.parse(payload);
     } catch {
       return;
     }
-    if (room === this.#roomId) this.poll();
-    this.#lookSoon(); // a message anywhere may be news; someone arrived, moved or left
+    if (note?.presence === true) this.#lookSoon({ presence: true }); // arrived, moved or left
+    else if (note?.room === this.#roomId) this.poll();
+    else this.#lookSoon({ unread: true }); // a message elsewhere may be news
   }
 
   watch(userId: number | undefined): void {
     this.#watching = userId;
     this.#reported.reset();
-    this.#lookSoon();
+    this.#lookSoon({});
   }
 
   /** Set when a notification came while a look was under way: one more look after it. */
   #lookAgain = false;
 
   /** One look at who is here and at the rooms with news, for a burst of notifications. */
-  #lookSoon(): void {
+  #lookSoon(what: Partial<LookFor>): void {
+    this.#reported.due(what);
     if (this.#watching === undefined || this.#closed) return;
     if (this.#looking !== undefined) {
       this.#lookAgain = true;
@@ -464,7 +467,7 @@ export class PostgresFollower implements Follower {
           this.#looking = undefined;
           if (this.#lookAgain) {
             this.#lookAgain = false;
-            this.#lookSoon();
+            this.#lookSoon({});
           }
         });
     }, LOOK_DELAY_MS);
@@ -473,15 +476,18 @@ export class PostgresFollower implements Follower {
   async #lookAround(): Promise<void> {
     const userId = this.#watching;
     if (userId === undefined) return;
+    const due = this.#reported.take();
+    if (!due.presence && !due.unread) return;
     try {
-      const present = await this.#store.present();
-      const unread = await this.#store.unread(userId);
+      const present = due.presence ? await this.#store.present() : undefined;
+      const unread = due.unread ? await this.#store.unread(userId) : undefined;
       if (userId !== this.#watching || this.#closed) return;
-      this.#reported.report(present, unread, {
+      this.#reported.report({ present, unread }, {
         onPresence: (now) => this.#handlers?.onPresence?.(now),
         onUnread: (now) => this.#handlers?.onUnread?.(now),
       });
     } catch (err) {
+      this.#reported.due(due); // read again at the next look
       if (isConnectionError(err) || err instanceof ChatError) return; // the drop is told once
       throw err;
     }
@@ -492,6 +498,7 @@ export class PostgresFollower implements Follower {
     this.#afterId = afterId;
     this.#generation++;
     this.poll();
+    this.#lookSoon({ unread: true }); // the room left is news again, the one entered no more
   }
 
   unfollow(): void {

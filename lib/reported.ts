@@ -3,35 +3,64 @@
 import type { Presence, Unread } from "./model.ts";
 import type { FollowerHandlers } from "./store.ts";
 
+/** Which of who is here and the news a look reads: what a commit may have changed. */
+export interface LookFor {
+  presence: boolean;
+  unread: boolean;
+}
+
 /**
  * What a watching follower last reported of who is here and of the news, so
- * that it reports each again only when it changed (a look follows every
- * commit by anyone; most change neither).
+ * that it reports each again only when it changed, and what the next look
+ * should read. A message in the followed room changes neither (it is shown as
+ * it is); one in another room may be news; an arrival, a move or a departure
+ * changes who is here; and time alone (a heartbeat timing out, the account's
+ * other terminal reading a room) is caught by a full look every so often.
  */
 export class Reported {
   #presence = "";
   #unread = "";
+  #due: LookFor = { presence: true, unread: true };
 
-  /** Forgets what was reported: the next look reports both (a new watch). */
+  /** Forgets what was reported: the next look reads and reports both (a new watch). */
   reset(): void {
     this.#presence = this.#unread = "";
+    this.#due = { presence: true, unread: true };
   }
 
-  /** Passes on `present` and `unread`, each only when it differs from its last. */
+  /** Marks what the next look must read. */
+  due(what: Partial<LookFor>): void {
+    this.#due = {
+      presence: this.#due.presence || Boolean(what.presence),
+      unread: this.#due.unread || Boolean(what.unread),
+    };
+  }
+
+  /** What the next look must read, taken: it is due no more. */
+  take(): LookFor {
+    const due = this.#due;
+    this.#due = { presence: false, unread: false };
+    return due;
+  }
+
+  /** Passes on `present` and `unread` (each when read), each only when it differs from its last. */
   report(
-    present: Presence[],
-    unread: Unread[],
+    { present, unread }: { present?: Presence[]; unread?: Unread[] },
     to: Required<Pick<FollowerHandlers, "onPresence" | "onUnread">>,
   ): void {
-    const presence = JSON.stringify(present);
-    if (presence !== this.#presence) {
-      this.#presence = presence;
-      to.onPresence(present);
+    if (present) {
+      const presence = JSON.stringify(present);
+      if (presence !== this.#presence) {
+        this.#presence = presence;
+        to.onPresence(present);
+      }
     }
-    const news = JSON.stringify(unread);
-    if (news !== this.#unread) {
-      this.#unread = news;
-      to.onUnread(unread);
+    if (unread) {
+      const news = JSON.stringify(unread);
+      if (news !== this.#unread) {
+        this.#unread = news;
+        to.onUnread(unread);
+      }
     }
   }
 }

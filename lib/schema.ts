@@ -108,6 +108,11 @@ export const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
   `,
   // A conversation's second member finds it by an index too (the news reads it every look).
   `CREATE INDEX rooms_by_dm_b ON rooms (dm_b) WHERE dm_b IS NOT NULL;`,
+  // Counts arrivals, moves and departures: followers read who is here only when it moved.
+  `
+  CREATE TABLE stamps (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO stamps VALUES ('presence', 0);
+  `,
 ];
 
 /**

@@ -484,6 +484,21 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Runs reads in one read transaction: one snapshot of the file, and one
+   * lock taken and one look at what other connections wrote for all of them,
+   * where each statement alone takes its own.
+   */
+  snapshot<T>(run: () => T): T {
+    if (this.#db.isTransaction) return run();
+    this.#read(() => this.#sql("BEGIN").run());
+    try {
+      return run();
+    } finally {
+      if (this.#db.isTransaction) this.#db.exec("COMMIT");
+    }
+  }
+
   #write<T>(run: () => T): T {
     this.checkFile();
     try {
@@ -934,14 +949,21 @@ export class SqliteStore implements Store {
   /** Says that `client` (one terminal of `userId`) is in `roomId`, or in the menus, now. */
   announce(client: string, userId: number, roomId: number | null): void {
     const moved = this.#transaction(() => {
+      const now = this.#now();
       // Terminals that never said goodbye (a crash, a kill) go after ten minutes.
-      this.#sql("DELETE FROM presence WHERE seen_at < ?").run(this.#now() - STALE_PRESENCE_MS);
-      const before = this.#sql("SELECT room_id FROM presence WHERE client = ?").get(client);
+      this.#sql("DELETE FROM presence WHERE seen_at < ?").run(now - STALE_PRESENCE_MS);
+      const before = this.#sql("SELECT room_id, seen_at FROM presence WHERE client = ?").get(
+        client,
+      );
       this.#sql(
         `INSERT INTO presence VALUES (?, ?, ?, ?) ON CONFLICT (client)
          DO UPDATE SET room_id = excluded.room_id, seen_at = excluded.seen_at`,
-      ).run(client, userId, roomId, this.#now());
-      return !before || (before.room_id == null ? null : safeNumber(before.room_id)) !== roomId;
+      ).run(client, userId, roomId, now);
+      // Back after timing out (a suspended laptop) is arriving too.
+      const moved = !before || safeNumber(before.seen_at) < now - PRESENCE_TIMEOUT_MS ||
+        (before.room_id == null ? null : safeNumber(before.room_id)) !== roomId;
+      if (moved) this.#movedHere();
+      return moved;
     });
     // A heartbeat changes nothing anyone sees: only arriving and moving wake the others.
     if (moved && this.path !== ":memory:") this.#wake.ping();
@@ -949,8 +971,52 @@ export class SqliteStore implements Store {
 
   /** Says that `client` is gone. */
   depart(client: string): void {
-    this.#write(() => this.#sql("DELETE FROM presence WHERE client = ?").run(client));
+    this.#transaction(() => {
+      const { changes } = this.#sql("DELETE FROM presence WHERE client = ?").run(client);
+      if (Number(changes) > 0) this.#movedHere();
+    });
     if (this.path !== ":memory:") this.#wake.ping();
+  }
+
+  /** Counts an arrival, move or departure, for followers' stamps(). */
+  #movedHere(): void {
+    this.#sql("UPDATE stamps SET n = n + 1 WHERE name = 'presence'").run();
+  }
+
+  /**
+   * What a follower compares between looks: the newest message id (any room),
+   * the count of arrivals, moves and departures, and the sum of `userId`'s
+   * read markers (their other terminal reading a room). Cheap reads, bounded.
+   */
+  stamps(userId: number): { newest: number; presence: number; read: number } {
+    return this.#read(() => {
+      const row = this.#sql(
+        `SELECT (SELECT max(id) FROM messages WHERE id <= ${MAX_ID}) AS newest,
+           (SELECT n FROM stamps WHERE name = 'presence') AS presence,
+           (SELECT total(last_read) FROM (SELECT last_read FROM read_markers WHERE user_id = ?
+              LIMIT 500)) AS read`,
+      ).get(userId);
+      return {
+        newest: safeNumber(row?.newest),
+        presence: safeNumber(row?.presence),
+        read: Number(row?.read),
+      };
+    });
+  }
+
+  /**
+   * Whether a message with an id in (`afterId`, `upTo`] is in a room other
+   * than `roomId`: news, where one in the followed room is not. Reads at most
+   * MAX_NEWS_SCAN ids; past that, says yes.
+   */
+  newsOutside(roomId: number | undefined, afterId: number, upTo: number): boolean {
+    if (upTo <= afterId) return false;
+    if (upTo - afterId > MAX_NEWS_SCAN || roomId === undefined) return true;
+    return this.#read(() =>
+      this.#sql(
+        "SELECT 1 FROM messages WHERE id > ? AND id <= ? AND room_id IS NOT ? LIMIT 1",
+      ).get(afterId, upTo, roomId) !== undefined
+    );
   }
 
   /**
@@ -1112,6 +1178,8 @@ export class SqliteStore implements Store {
 
 /** How long a presence row stays after its terminal's last heartbeat, gone or not. */
 const STALE_PRESENCE_MS = 600_000;
+/** The most message ids newsOutside() reads; a burst of more is news without looking. */
+const MAX_NEWS_SCAN = 1000;
 
 /** Highest message id read: past it, ids are not exact as JavaScript numbers. */
 const MAX_ID = Number.MAX_SAFE_INTEGER;

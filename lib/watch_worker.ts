@@ -25,9 +25,11 @@ let told: string | undefined;
 /** The account whose presence and news are reported, and what was last reported. */
 let watching: number | undefined;
 const reported = new Reported();
-/** Ticks since the last look at who is here: heartbeats time out without any write. */
+/** What the last look saw: a look reads who is here and the news only when these moved. */
+let seen = { newest: -1, presence: -1, read: -1 };
+/** Ticks since the last full look: heartbeats time out without any write. */
 let ticks = 0;
-const LOOK_EVERY_TICKS = 16;
+const FULL_LOOK_EVERY_TICKS = 16;
 
 function post(message: FromWorker): void {
   self.postMessage(message);
@@ -37,6 +39,10 @@ function tell(message: string): void {
   if (message === told) return;
   told = message;
   post({ type: "error", message });
+}
+
+function describe(err: unknown): string {
+  return err instanceof ChatError ? err.message : String(err);
 }
 
 /** Posts the followed room's messages after `afterId`, in batches. */
@@ -50,21 +56,52 @@ function check(): void {
       if (messages.length < BATCH) return;
     }
   } catch (err) {
-    tell(err instanceof ChatError ? err.message : String(err));
+    tell(describe(err));
   }
 }
 
-/** Reports who is here and the rooms with news, when either changed since the last report. */
-function lookAround(): void {
-  ticks = 0;
-  if (!store || watching === undefined) return;
+/**
+ * Looks at the file when another connection committed since the last look,
+ * or when `force`d: the followed room's new messages, and who is here and the
+ * news when what they depend on moved (or a full look is due). All in one
+ * read transaction: one lock, one snapshot.
+ */
+function look(force = false): void {
   try {
-    reported.report(store.present(), store.unread(watching), {
-      onPresence: (present) => post({ type: "presence", present }),
-      onUnread: (unread) => post({ type: "unread", unread }),
-    });
+    store?.snapshot(() => lookInside(force));
   } catch (err) {
-    tell(err instanceof ChatError ? err.message : String(err));
+    tell(describe(err)); // the file went bad under us: its one line
+  }
+}
+
+function lookInside(force: boolean): void {
+  if (!store) return;
+  try {
+    if (!store.changed() && !force) return;
+    check();
+    if (watching === undefined) return;
+    const now = store.stamps(watching);
+    reported.due({
+      presence: now.presence !== seen.presence,
+      unread: now.read !== seen.read || store.newsOutside(roomId, seen.newest, now.newest),
+    });
+    seen = now;
+    const due = reported.take();
+    if (!due.presence && !due.unread) return;
+    try {
+      reported.report({
+        present: due.presence ? store.present() : undefined,
+        unread: due.unread ? store.unread(watching) : undefined,
+      }, {
+        onPresence: (present) => post({ type: "presence", present }),
+        onUnread: (unread) => post({ type: "unread", unread }),
+      });
+    } catch (err) {
+      reported.due(due); // read again at the next look
+      throw err;
+    }
+  } catch (err) {
+    tell(describe(err));
   }
 }
 
@@ -74,8 +111,7 @@ function wake(): void {
   pending = true;
   queueMicrotask(() => {
     pending = false;
-    check();
-    lookAround();
+    look();
   });
 }
 
@@ -108,15 +144,11 @@ function tick(path: string): void {
     return;
   }
   watchWake(wakePath(path));
-  check();
-  // Someone else's commit (a message elsewhere, a heartbeat), or time for timeouts to show.
-  let changed = false;
-  try {
-    changed = store?.changed() ?? false;
-  } catch (err) {
-    tell(err instanceof ChatError ? err.message : String(err));
-  }
-  if (++ticks >= LOOK_EVERY_TICKS || changed) lookAround();
+  if (++ticks < FULL_LOOK_EVERY_TICKS) return look();
+  // Time for timeouts to show, and for anything the stamps cannot tell.
+  ticks = 0;
+  reported.due({ presence: true, unread: true });
+  look(true);
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
@@ -140,7 +172,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       roomId = message.roomId;
       afterId = message.afterId;
       generation = message.generation;
-      wake();
+      reported.due({ unread: true }); // the room left is news again, the one entered no more
+      look(true);
       break;
     case "unfollow":
       roomId = undefined;
@@ -151,7 +184,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case "watch":
       watching = message.userId;
       reported.reset();
-      lookAround();
+      look(true);
       break;
   }
 };

@@ -265,6 +265,16 @@ for (const { name, ignore, make } of BACKENDS) {
         await bob.store.addMessage(ops.id, bob.user.id, "@alice over here");
         await until(() => unread.length === 1 && unread[0].mentions === 1, "the mention");
         assert.equal(unread[0].room.name, "ops");
+        // A message in the followed room is shown, not news; alice reading ops (in another
+        // terminal) clears ops's.
+        const last = await bob.store.addMessage(general.id, bob.user.id, "here too");
+        await alice.store.markRead(alice.user.id, ops.id, last);
+        await until(() => unread.length === 0, "ops to be read");
+        await bob.store.announce("b1", bob.user.id, ops.id);
+        await until(
+          () => present.some((p) => p.userName === "bob" && p.roomName === "ops"),
+          "bob to move",
+        );
         await bob.store.depart("b1");
         await until(() => present.length === 0, "bob to leave");
         assert.deepEqual(errors, []);

@@ -431,3 +431,50 @@ Deno.test("a search index another member damaged: /search fails in one line, mes
   assertChatError(() => store.search("damage", { userId: user.id }), "is damaged");
   store.close();
 });
+
+Deno.test("stamps() move with arrivals, moves, departures and new messages, not with heartbeats", async () => {
+  using dir = tempDir();
+  let clock = Date.UTC(2026, 11, 2, 12);
+  const store = openStore(`${dir.path}/chat.db`, { now: () => clock });
+  store.setRate("message", NO_LIMIT);
+  try {
+    const alice = await quickUser(store, "alice");
+    const bob = await quickUser(store, "bob");
+    const general = store.createRoom("general", alice.id);
+    const ops = store.createRoom("ops", alice.id);
+    const at = () => store.stamps(alice.id);
+    const start = at();
+    store.announce("b1", bob.id, general.id);
+    const arrived = at();
+    assert.ok(arrived.presence > start.presence, "an arrival moves the presence stamp");
+    clock += 10_000;
+    store.announce("b1", bob.id, general.id);
+    assert.equal(at().presence, arrived.presence, "a heartbeat does not");
+    store.announce("b1", bob.id, ops.id);
+    const moved = at();
+    assert.ok(moved.presence > arrived.presence, "a move does");
+    clock += 60_000; // bob's terminal slept past the timeout, then beats again: he is back
+    store.announce("b1", bob.id, ops.id);
+    const back = at();
+    assert.ok(back.presence > moved.presence, "coming back after timing out does");
+    store.depart("b1");
+    const gone = at();
+    assert.ok(gone.presence > back.presence, "a departure does");
+    store.depart("b1");
+    assert.equal(at().presence, gone.presence, "a second goodbye does not");
+
+    const first = store.addMessage(general.id, bob.id, "in general");
+    assert.equal(at().newest, first);
+    assert.equal(store.newsOutside(general.id, gone.newest, first), false, "the followed room");
+    assert.equal(store.newsOutside(ops.id, gone.newest, first), true, "another room");
+    assert.equal(store.newsOutside(undefined, gone.newest, first), true, "no room followed");
+    assert.equal(store.newsOutside(ops.id, first, first), false, "nothing new");
+    store.markRead(alice.id, general.id, first);
+    assert.notEqual(at().read, gone.read, "a read marker of the account's moves the read stamp");
+    const read = at().read;
+    store.markRead(bob.id, general.id, first);
+    assert.equal(at().read, read, "another account's does not");
+  } finally {
+    store.close();
+  }
+});
