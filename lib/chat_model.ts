@@ -183,6 +183,7 @@ export function dayKey(at: number): string {
 /** Whether `message` names `me` with an `@`, by the name rules (case ignored). */
 export function mentions(message: Message, me: User): boolean {
   if (message.userId === me.id || message.kind === "topic") return false;
+  if (!message.text.includes("@")) return false; // most lines name no one
   const key = nameKey(me.name);
   return mentionedNames(message.text).some((name) => nameKey(name) === key);
 }

@@ -1,6 +1,6 @@
 // What the chat view draws, as text: the items above the input line and the
 // input area (prompt and draft, wrapped, folded when tall). Pure.
-import stringWidth from "string-width";
+import { displayWidth } from "./width.ts";
 import type { Shown } from "./chat_model.ts";
 import type { Draft } from "./draft.ts";
 import { renderAction, renderBubble, renderDay, renderNotice } from "./render.ts";
@@ -47,7 +47,7 @@ export function inputView(prompt: string, draft: Draft, width: number): InputVie
     row += shown;
     used += shownWidth;
   };
-  for (const { segment } of graphemes.segment(prompt)) place(segment, stringWidth(segment));
+  for (const { segment } of graphemes.segment(prompt)) place(segment, displayWidth(segment));
   let offset = 0;
   // The cursor is where its segment starts, even when it points inside one (a flag cut in two).
   const markCursor = (length = 0) => {
@@ -69,7 +69,7 @@ export function inputView(prompt: string, draft: Draft, width: number): InputVie
     } else {
       // What is typed or pasted is drawn inert too: a pasted escape is shown, never run.
       const shown = inert(segment);
-      place(shown, stringWidth(shown));
+      place(shown, displayWidth(shown));
     }
     offset += segment.length;
   }

@@ -1,7 +1,7 @@
 // Menus and questions as pure models: a key goes in, the next state and maybe
 // an answer come out; a view lays the state out as rows. The runner that reads
 // keys and draws is in menus.ts.
-import stringWidth from "string-width";
+import { displayWidth } from "./width.ts";
 import { type InputView, inputView } from "./chat_view.ts";
 import { type Draft, editDraft, EMPTY_DRAFT, insert } from "./draft.ts";
 import type { KeyEvent } from "./keys.ts";
@@ -90,11 +90,11 @@ export function menuKey<T>(state: MenuState<T>, key: KeyEvent): [MenuState<T>, A
 
 /** `text` cut to at most `columns` display columns, with `…` where it was cut. */
 function fit(text: string, columns: number): string {
-  if (stringWidth(text) <= columns) return text;
+  if (displayWidth(text) <= columns) return text;
   let out = "";
   let used = 0;
   for (const { segment } of new Intl.Segmenter().segment(text)) {
-    const width = stringWidth(segment);
+    const width = displayWidth(segment);
     if (used + width > columns - 1) break;
     out += segment;
     used += width;

@@ -1,6 +1,6 @@
 // The runner for menus and questions: reads keys, feeds the pure models in
 // menu.ts, and draws them through the terminal, which erases them when they end.
-import stringWidth from "string-width";
+import { displayWidth } from "./width.ts";
 import { KeyReader } from "./keys.ts";
 import {
   type Answer,
@@ -219,7 +219,7 @@ function roomMenu(page: RoomPage, now: number): { title: string; choices: Choice
   const { rooms, total, search } = page;
   const names = rooms.map((r) => inert(r.name));
   let width = 10;
-  for (const name of names) width = Math.max(width, stringWidth(name));
+  for (const name of names) width = Math.max(width, displayWidth(name));
   const title = search !== undefined
     ? `Rooms whose name holds "${inert(search)}"${
       rooms.length === 0

@@ -1,4 +1,4 @@
-import stringWidth from "string-width";
+import { displayWidth } from "./width.ts";
 import wrapAnsi from "wrap-ansi";
 import { moreNote, said } from "./formats.ts";
 import { nameKey } from "./names.ts";
@@ -56,7 +56,7 @@ export function renderBubble(message: Message, options: BubbleOptions): string {
   const lines = wrap(options.reader ? highlight(text, options.reader, theme) : text, maxBody);
   if (message.more > 0) lines.push(...wrap(moreNote(message), maxBody).map(theme.dim));
   let widest = header.width + 2;
-  for (const line of lines) widest = Math.max(widest, stringWidth(line));
+  for (const line of lines) widest = Math.max(widest, displayWidth(line));
   const body = Math.min(maxBody, widest);
   const indent = " ".repeat(own ? Math.max(0, width - body - 4) : 0);
 
@@ -64,7 +64,7 @@ export function renderBubble(message: Message, options: BubbleOptions): string {
     indent + box("╭─ ") + header.text +
     box(" " + "─".repeat(Math.max(0, body - header.width - 1)) + "╮"),
     ...lines.map((line) =>
-      indent + box("│ ") + line + " ".repeat(body - stringWidth(line)) + box(" │")
+      indent + box("│ ") + line + " ".repeat(body - displayWidth(line)) + box(" │")
     ),
     indent + box("╰" + "─".repeat(body + 2) + "╯"),
   ];
@@ -78,16 +78,16 @@ function renderHeader(
   time: string,
   { columns, theme }: { columns: number; theme: Theme },
 ): { text: string; width: number } {
-  const forName = columns - 3 - stringWidth(time);
-  if (forName >= Math.min(2, stringWidth(name) || 1)) {
+  const forName = columns - 3 - displayWidth(time);
+  if (forName >= Math.min(2, displayWidth(name) || 1)) {
     const shown = truncate(name, forName);
     return {
       text: `${theme.user(shown, key)} ${theme.dim("·")} ${theme.dim(time)}`,
-      width: stringWidth(shown) + 3 + stringWidth(time),
+      width: displayWidth(shown) + 3 + displayWidth(time),
     };
   }
   const shown = columns > 0 ? truncate(name, columns) : "";
-  return { text: theme.user(shown, key), width: stringWidth(shown) };
+  return { text: theme.user(shown, key), width: displayWidth(shown) };
 }
 
 /**
@@ -129,7 +129,7 @@ export function renderAction(message: Message, theme: Theme, width: number): str
     return renderNotice(said(inert(message.userName), message) + text, theme.notice, width);
   }
   const name = said(theme.user(inert(message.userName), nameKey(message.userName)), message);
-  const lines = wrap(text, Math.max(2, width - stringWidth(message.userName) - 4));
+  const lines = wrap(text, Math.max(2, width - displayWidth(message.userName) - 4));
   return lines.map((line, i) => (i === 0 ? name : "  ") + line).join("\n");
 }
 
@@ -175,14 +175,14 @@ function wrap(text: string, columns: number): string[] {
  * into its code points, which terminals draw one by one anyway.
  */
 function fit(line: string, columns: number): string[] {
-  if (stringWidth(line) <= columns) return [line];
+  if (displayWidth(line) <= columns) return [line];
   const units = [...graphemes.segment(line)].flatMap(({ segment }) =>
-    stringWidth(segment) > columns ? [...segment] : [segment]
+    displayWidth(segment) > columns ? [...segment] : [segment]
   );
   const lines: string[] = [];
   let current = "";
   for (const unit of units) {
-    if (current && stringWidth(current + unit) > columns) {
+    if (current && displayWidth(current + unit) > columns) {
       lines.push(current);
       current = "";
     }
@@ -200,17 +200,17 @@ function fit(line: string, columns: number): string[] {
  * ```
  */
 export function padColumns(text: string, columns: number): string {
-  return text + " ".repeat(Math.max(0, columns - stringWidth(text)));
+  return text + " ".repeat(Math.max(0, columns - displayWidth(text)));
 }
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
 /** Cuts text to at most `columns` display columns, marking the cut with "…". */
 export function truncate(text: string, columns: number): string {
-  if (stringWidth(text) <= columns) return text;
+  if (displayWidth(text) <= columns) return text;
   let out = "";
   for (const { segment } of graphemes.segment(text)) {
-    if (stringWidth(out + segment) > columns - 1) break;
+    if (displayWidth(out + segment) > columns - 1) break;
     out += segment;
   }
   return out + "…";
@@ -218,8 +218,23 @@ export function truncate(text: string, columns: number): string {
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const formatters = new Map<string | undefined, Intl.DateTimeFormat>();
+/** Parts worked out, by time zone and minute: every message of a minute shares them. */
+const partsByMinute = new Map<string, Record<string, string>>();
+/** Since 1973 every time zone's offset has been whole minutes (Liberia's was the last not). */
+const WHOLE_MINUTE_OFFSETS = Date.UTC(1973, 0, 1);
 
 function dateParts(ms: number, timeZone?: string): Record<string, string> {
+  if (ms < WHOLE_MINUTE_OFFSETS || !Number.isFinite(ms)) return formatParts(ms, timeZone);
+  const key = `${timeZone}|${Math.floor(ms / 60_000)}`;
+  let parts = partsByMinute.get(key);
+  if (!parts) {
+    if (partsByMinute.size >= 256) partsByMinute.clear();
+    partsByMinute.set(key, parts = formatParts(ms, timeZone));
+  }
+  return parts;
+}
+
+function formatParts(ms: number, timeZone?: string): Record<string, string> {
   let format = formatters.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat("en-US", {

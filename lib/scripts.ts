@@ -10,7 +10,7 @@ import {
   plainLine,
   toJson,
 } from "./formats.ts";
-import stringWidth from "string-width";
+import { displayWidth } from "./width.ts";
 import { padColumns, renderBubble } from "./render.ts";
 import { inert } from "./sanitize.ts";
 import { type Message, type Room, SHOWN_TEXT_LIMIT, type User } from "./model.ts";
@@ -189,7 +189,7 @@ export async function rooms(
       const names = batch.map((r) => inert(r.name));
       if (width === undefined) {
         width = 4;
-        for (const name of names) width = Math.max(width, stringWidth(name));
+        for (const name of names) width = Math.max(width, displayWidth(name));
         await write(`${padColumns("ROOM", width)}  MESSAGES  LAST ACTIVITY\n`);
       }
       const lines = batch.map((r, i) => {

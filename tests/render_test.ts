@@ -219,3 +219,20 @@ Deno.test("renderAction() draws a /me or topic line on one line, whatever line b
     "-- eve set the topic: waves␊-- bob joined␊── new since you were last here ──",
   );
 });
+
+Deno.test("formatTime() is exact within a minute, in zones with odd offsets too", () => {
+  const now = Date.UTC(2026, 10, 25, 15);
+  // Kathmandu is 5:45 ahead: every message of one minute shares its parts.
+  assert.equal(formatTime(Date.UTC(2026, 10, 25, 14, 2, 0), now, "Asia/Kathmandu"), "19:47");
+  assert.equal(formatTime(Date.UTC(2026, 10, 25, 14, 2, 59), now, "Asia/Kathmandu"), "19:47");
+  assert.equal(formatTime(Date.UTC(2026, 10, 25, 14, 3, 0), now, "Asia/Kathmandu"), "19:48");
+  // Monrovia was 0:44:30 behind until 1972: one UTC minute held two of its minutes.
+  assert.equal(
+    formatTime(Date.UTC(1970, 0, 1, 0, 0, 10), now, "Africa/Monrovia"),
+    "1969-12-31 23:15",
+  );
+  assert.equal(
+    formatTime(Date.UTC(1970, 0, 1, 0, 0, 40), now, "Africa/Monrovia"),
+    "1969-12-31 23:16",
+  );
+});
