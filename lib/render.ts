@@ -162,7 +162,12 @@ function wrap(text: string, columns: number): string[] {
     const kept = Math.max(0, Math.min(Math.floor(columns / 2), columns - 2));
     const indent = /^ */.exec(paragraph)![0].slice(0, kept);
     const width = columns - indent.length;
-    return wrapAnsi(paragraph.slice(indent.length), width, { hard: true, trim: true }).split("\n")
+    const rest = paragraph.slice(indent.length);
+    // Most lines are short plain text, which wrap-ansi would give back as it is.
+    if (rest.length <= width && /^(?:[\x21-\x7e][\x20-\x7e]*[\x21-\x7e]|[\x21-\x7e])$/.test(rest)) {
+      return [paragraph];
+    }
+    return wrapAnsi(rest, width, { hard: true, trim: true }).split("\n")
       .flatMap((line) => fit(line, width))
       .map((line) => indent + line);
   });
