@@ -14,6 +14,7 @@ import { plainTheme } from "../lib/theme.ts";
 import { ROOT, Running, shellQuote } from "../tests/_run.ts";
 import { type Bed, PASSWORD, postgresBed, sqliteBed } from "./_bed.ts";
 import { cpuSince, PtyProgram, rssMiB, type ThreadCpu, threadCpu, totalCpu } from "./_pty.ts";
+import { loadWidths } from "../lib/width.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -34,6 +35,7 @@ for (const part of only ?? []) {
 }
 const wanted = (part: typeof PARTS[number]) => !only || only.includes(part);
 const QUICK = values.quick;
+await loadWidths(); // the join figure draws bubbles
 const OUT = values.out ?? "bench-results.json";
 
 const plan = QUICK

@@ -20,6 +20,7 @@ import {
 } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
 import { colorTheme, plainTheme, type Theme } from "./theme.ts";
+import { loadWidths, needsWidths } from "./width.ts";
 
 /** What the program reads from its environment, read once at start. */
 export interface Environment {
@@ -48,6 +49,7 @@ export async function run(invocation: Invocation, env: Environment, io: Process)
     await app.interactive(path, invocation, env.password);
     return;
   }
+  await loadWidths();
   const out: ScriptOutput = {
     stdout: terminal.output,
     warn: (line) => console.error(`chatroom: ${inert(line)}`),
@@ -231,7 +233,13 @@ class App {
         );
       }
       if (session) await live(session.store);
-      this.#notice(`chatroom: ${inert(backend.label)}`);
+      // The first menu is ASCII and our symbols: it need not wait for string-width, unless
+      // something else comes first (a log-in as --user, a file's name in other letters or
+      // long enough to wrap).
+      const label = `chatroom: ${inert(backend.label)}`;
+      const short = label.length < this.#terminal.columns / 2;
+      if (invocation.user || needsWidths(label) || !short) await loadWidths();
+      this.#notice(label);
       if (invocation.user && !session) session = await this.#logInAs(backend, invocation.user);
       let room = session && invocation.room
         ? await session.store.findOrCreateRoom(invocation.room, session.user.id)
@@ -240,7 +248,10 @@ class App {
       let history: string[] = []; // the logged-in account's input history
       for (;;) {
         if (!session) {
-          const choice = await this.#menus.start();
+          const chosen = this.#menus.start();
+          void loadWidths(); // while the first menu waits for a key
+          const choice = await chosen;
+          await loadWidths();
           if (choice !== "login" && choice !== "register") return;
           session = choice === "login"
             ? await this.#logInFlow(backend)

@@ -1,6 +1,6 @@
 // What the chat view draws, as text: the items above the input line and the
 // input area (prompt and draft, wrapped, folded when tall). Pure.
-import { displayWidth } from "./width.ts";
+import { displayWidth, graphemes } from "./width.ts";
 import type { Shown } from "./chat_model.ts";
 import type { Draft } from "./draft.ts";
 import { renderAction, renderBubble, renderDay, renderNotice } from "./render.ts";
@@ -16,8 +16,6 @@ export interface InputView {
   cursorRow: number;
   cursorColumn: number;
 }
-
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
 /**
  * Lays out the prompt and the draft in `width` columns. Rows never reach the
@@ -47,7 +45,7 @@ export function inputView(prompt: string, draft: Draft, width: number): InputVie
     row += shown;
     used += shownWidth;
   };
-  for (const { segment } of graphemes.segment(prompt)) place(segment, displayWidth(segment));
+  for (const { segment } of graphemes(prompt)) place(segment, displayWidth(segment));
   let offset = 0;
   // The cursor is where its segment starts, even when it points inside one (a flag cut in two).
   const markCursor = (length = 0) => {
@@ -60,7 +58,7 @@ export function inputView(prompt: string, draft: Draft, width: number): InputVie
     cursorRow = rows.length;
     cursorColumn = used;
   };
-  for (const { segment } of graphemes.segment(draft.text)) {
+  for (const { segment } of graphemes(draft.text)) {
     markCursor(segment.length);
     if (segment === "\n") {
       rows.push(row);

@@ -1,6 +1,7 @@
 // The text being typed in the chat view and the cursor in it, edited the way
 // shells do. Pure: every edit returns a new draft.
 import type { KeyName } from "./keys.ts";
+import { graphemes } from "./width.ts";
 
 /** The input line: its text (line breaks allowed) and the cursor, a UTF-16 offset. */
 export interface Draft {
@@ -11,11 +12,9 @@ export interface Draft {
 /** Nothing typed. */
 export const EMPTY_DRAFT: Draft = { text: "", cursor: 0 };
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
-
 /** Offsets where graphemes start, and the end. */
 function boundaries(text: string): number[] {
-  const found = [...graphemes.segment(text)].map((s) => s.index);
+  const found = [...graphemes(text)].map((s) => s.index);
   found.push(text.length);
   return found;
 }

@@ -1,7 +1,7 @@
 // Menus and questions as pure models: a key goes in, the next state and maybe
 // an answer come out; a view lays the state out as rows. The runner that reads
 // keys and draws is in menus.ts.
-import { displayWidth } from "./width.ts";
+import { displayWidth, graphemes } from "./width.ts";
 import { type InputView, inputView } from "./chat_view.ts";
 import { type Draft, editDraft, EMPTY_DRAFT, insert } from "./draft.ts";
 import type { KeyEvent } from "./keys.ts";
@@ -93,7 +93,7 @@ function fit(text: string, columns: number): string {
   if (displayWidth(text) <= columns) return text;
   let out = "";
   let used = 0;
-  for (const { segment } of new Intl.Segmenter().segment(text)) {
+  for (const { segment } of graphemes(text)) {
     const width = displayWidth(segment);
     if (used + width > columns - 1) break;
     out += segment;

@@ -1,5 +1,4 @@
-import { displayWidth } from "./width.ts";
-import wrapAnsi from "wrap-ansi";
+import { displayWidth, graphemes, wrapColumns } from "./width.ts";
 import { moreNote, said } from "./formats.ts";
 import { nameKey } from "./names.ts";
 import { inert } from "./sanitize.ts";
@@ -167,7 +166,7 @@ function wrap(text: string, columns: number): string[] {
     if (rest.length <= width && /^(?:[\x21-\x7e][\x20-\x7e]*[\x21-\x7e]|[\x21-\x7e])$/.test(rest)) {
       return [paragraph];
     }
-    return wrapAnsi(rest, width, { hard: true, trim: true }).split("\n")
+    return wrapColumns(rest, width).split("\n")
       .flatMap((line) => fit(line, width))
       .map((line) => indent + line);
   });
@@ -181,7 +180,7 @@ function wrap(text: string, columns: number): string[] {
  */
 function fit(line: string, columns: number): string[] {
   if (displayWidth(line) <= columns) return [line];
-  const units = [...graphemes.segment(line)].flatMap(({ segment }) =>
+  const units = [...graphemes(line)].flatMap(({ segment }) =>
     displayWidth(segment) > columns ? [...segment] : [segment]
   );
   const lines: string[] = [];
@@ -208,13 +207,11 @@ export function padColumns(text: string, columns: number): string {
   return text + " ".repeat(Math.max(0, columns - displayWidth(text)));
 }
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
-
 /** Cuts text to at most `columns` display columns, marking the cut with "…". */
 export function truncate(text: string, columns: number): string {
   if (displayWidth(text) <= columns) return text;
   let out = "";
-  for (const { segment } of graphemes.segment(text)) {
+  for (const { segment } of graphemes(text)) {
     if (displayWidth(out + segment) > columns - 1) break;
     out += segment;
   }

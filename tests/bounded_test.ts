@@ -9,6 +9,9 @@ import { ROOM_LIST_LIMIT, SHOWN_TEXT_LIMIT } from "../lib/model.ts";
 import { plainTheme } from "../lib/theme.ts";
 import { quickUser, tempDir, tempStore } from "./_helpers.ts";
 import { runChat, Running } from "./_run.ts";
+import { loadWidths } from "../lib/width.ts";
+
+await loadWidths(); // what these draw is measured by string-width, loaded on demand
 
 Deno.test("a planted huge message is shown in part, with how much more, and exported whole", async () => {
   using dir = tempDir();

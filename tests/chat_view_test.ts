@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { inputView, MAX_INPUT_ROWS } from "../lib/chat_view.ts";
+import { loadWidths } from "../lib/width.ts";
+
+await loadWidths(); // what these draw is measured by string-width, loaded on demand
 
 Deno.test("inputView() wraps the draft by columns and places the cursor", () => {
   assert.deepEqual(inputView("room › ", { text: "hi", cursor: 2 }, 80), {

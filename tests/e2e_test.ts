@@ -49,6 +49,20 @@ function startOn(
   return Screen.start(args, bed.env(as), { ...options, task: bed.task });
 }
 
+Deno.test("the first menu draws for a file named in other letters, or long enough to wrap", async () => {
+  using dir = tempDir();
+  // The first menu is drawn before string-width loads: a name it cannot measure without it
+  // must wait for it, not fail.
+  for (const file of ["日本語のチャット.db", `${"long-folder-name-".repeat(6)}/chat.db`]) {
+    Deno.mkdirSync(`${dir.path}/${file}`.replace(/\/[^/]*$/, ""), { recursive: true });
+    await using screen = await Screen.start([], { CHATROOM_DB: `${dir.path}/${file}` });
+    await screen.waitFor("Welcome to chatroom");
+    assert.match(await screen.text(), new RegExp(file.slice(0, 8)));
+    await createAccount(screen, "alice", "alice-password");
+    await screen.waitFor("There are no rooms yet");
+  }
+});
+
 Deno.test("two terminals: accounts from the menu, live messages, draft kept while typing", async () => {
   using dir = tempDir();
   const env = { CHATROOM_DB: `${dir.path}/chat.db` };

@@ -6,6 +6,9 @@ import stringWidth from "string-width";
 import { renderBubble, renderNotice } from "../lib/render.ts";
 import type { Message } from "../lib/model.ts";
 import { colorTheme, plainTheme } from "../lib/theme.ts";
+import { loadWidths } from "../lib/width.ts";
+
+await loadWidths(); // what these draw is measured by string-width, loaded on demand
 
 // deno-lint-ignore no-control-regex -- finding control characters is the point
 const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]/u;

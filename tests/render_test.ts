@@ -4,6 +4,9 @@ import stringWidth from "string-width";
 import { formatTime, renderAction, renderBubble, renderNotice, truncate } from "../lib/render.ts";
 import type { Message } from "../lib/model.ts";
 import { colorTheme, plainTheme } from "../lib/theme.ts";
+import { loadWidths } from "../lib/width.ts";
+
+await loadWidths(); // what these draw is measured by string-width, loaded on demand
 
 const NOW = Date.UTC(2026, 10, 25, 15, 0);
 
