@@ -189,17 +189,23 @@ async function latencyRun(
 
 // ------------------------------------------------ on the receiving terminal
 
+/** Who receives in a screen run: the chat view, or one of the two floors of its shape. */
+type Receiver = "chat" | "bare" | "sqlite";
+
 /**
  * From just before the sender's `send` process is given a line to that line
  * reaching each receiver's terminal (the real chat view in a pseudo-terminal,
- * or with `bare` the floor: a Worker watching the wake file and a main thread
- * writing one line), with the CPU each receiving client and the sender spent.
+ * or a floor: `bare`, a Worker watching the wake file and a main thread
+ * writing one line; `sqlite`, the same Worker reading the new messages with
+ * node:sqlite and posting them, the main thread writing their texts), with
+ * the CPU each receiving client and the sender spent, and the resident memory
+ * of the first receiver at the end.
  */
 async function screenRun(
   { receivers, messages, intervalMs }: { receivers: number; messages: number; intervalMs: number },
-  bare: boolean,
+  receiver: Receiver,
 ) {
-  const name = `screen${receivers}${bare ? "bare" : ""}`;
+  const name = `screen${receivers}${receiver === "chat" ? "" : receiver}`;
   const sender = await user("sender");
   const room = await (await bed.as("sender")).findOrCreateRoom(name, sender.id);
   await (await bed.as("sender")).addMessage(room.id, sender.id, "the room is open");
@@ -208,20 +214,17 @@ async function screenRun(
     withStdin: true,
     command: bed.chat,
   });
+  const floor = (script: string, ...args: string[]) =>
+    new PtyProgram(
+      [Deno.execPath(), "run", "--allow-read", `${ROOT}/bench/${script}`, ...args],
+      {},
+    );
+  const ready = { chat: `You are in ${name}.`, bare: "bare ready", sqlite: "sqlite ready" };
   try {
     for (let i = 0; i < receivers; i++) {
-      if (bare) {
-        const db = env.CHATROOM_DB;
-        programs.push(
-          new PtyProgram([
-            Deno.execPath(),
-            "run",
-            "--allow-read",
-            `${ROOT}/bench/bare_receiver.ts`,
-            db,
-            "0",
-          ], {}),
-        );
+      if (receiver === "bare") programs.push(floor("bare_receiver.ts", env.CHATROOM_DB, "0"));
+      else if (receiver === "sqlite") {
+        programs.push(floor("sqlite_receiver.ts", env.CHATROOM_DB, String(room.id)));
       } else {
         await user(`viewer${i}`);
         programs.push(
@@ -232,9 +235,7 @@ async function screenRun(
         );
       }
     }
-    await Promise.all(
-      programs.map((p) => p.waitFor(bare ? "bare ready" : `You are in ${name}.`, 120_000)),
-    );
+    await Promise.all(programs.map((p) => p.waitFor(ready[receiver], 120_000)));
     await sleep(1_000);
     const pids = programs.map((p) => p.pid());
     const before = pids.map(threadCpu);
@@ -269,6 +270,7 @@ async function screenRun(
       latency: summary(latencies),
       cpu_ms_per_delivery: { total: round(totalCpu(perDelivery), 3), ...cpu },
       sender_cpu_ms_per_message: round(senderCpu, 3),
+      rss_mib: round(rssMiB(pids[0]), 1),
     };
   } finally {
     await send.finish().catch(() => {});
@@ -288,6 +290,24 @@ async function helloStart(): Promise<number[]> {
     );
     const at = await hello.waitFor("hello from deno");
     if (i > 0) times.push(at - hello.started); // the first warms Deno's caches
+  }
+  return times;
+}
+
+/**
+ * The start of a program of chatroom's shape that does nothing of its own:
+ * Node's compatibility layer with the terminal in raw mode, node:sqlite with
+ * the file open, one line (SQLite only).
+ */
+async function shapeStart(): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i <= plan.floorRuns; i++) {
+    await using shape = new PtyProgram(
+      [Deno.execPath(), "run", "--allow-read", `${ROOT}/bench/floor_start.ts`, env.CHATROOM_DB],
+      {},
+    );
+    const at = await shape.waitFor("shape floor ready");
+    if (i > 0) times.push(at - shape.started);
   }
   return times;
 }
@@ -599,13 +619,19 @@ console.log(`chatroom bench${QUICK ? " --quick" : ""}: ${report.machine}`);
 type Screen = Awaited<ReturnType<typeof screenRun>>;
 const screen: Record<string, Screen> = {};
 const bare: Record<string, Screen> = {};
+const withSqlite: Record<string, Screen> = {};
 for (const run of wanted("screen") ? plan.screen : []) {
-  screen[`receivers_${run.receivers}`] = await screenRun(run, false);
+  screen[`receivers_${run.receivers}`] = await screenRun(run, "chat");
   console.log(`screen, ${run.receivers} receivers:`, screen[`receivers_${run.receivers}`]);
-  // The floor's shape watches the SQLite file's wake file; PostgreSQL has no such twin.
+  // The floors' shape watches the SQLite file's wake file; PostgreSQL has no such twin.
   if (!values.db) {
-    bare[`receivers_${run.receivers}`] = await screenRun(run, true);
+    bare[`receivers_${run.receivers}`] = await screenRun(run, "bare");
     console.log(`bare receiver, ${run.receivers}:`, bare[`receivers_${run.receivers}`]);
+    withSqlite[`receivers_${run.receivers}`] = await screenRun(run, "sqlite");
+    console.log(
+      `bare receiver with SQLite, ${run.receivers}:`,
+      withSqlite[`receivers_${run.receivers}`],
+    );
   }
 }
 report.screen = screen;
@@ -628,6 +654,7 @@ report.presence_ms = presence;
 /** Start-up and memory against their floors, and a client idling in a room. */
 async function startFigures() {
   const hello = summary(await helloStart());
+  const shape = values.db ? undefined : summary(await shapeStart());
   const emptyWorker = await workerRss();
   const starts = await firstScreens();
   report.first_screen_ms = starts.startup;
@@ -636,8 +663,8 @@ async function startFigures() {
   const client = await startupAndIdle();
   report.idle_cpu_pct_per_client = client.cpuPct;
   report.rss_mib = client.rss;
-  console.log("client:", client);
-  return { hello, emptyWorker, starts, client };
+  console.log("client:", client, "floors:", { hello, shape, emptyWorker });
+  return { hello, shape, emptyWorker, starts, client };
 }
 
 /** Joining, waking and searching in a small and a large room. */
@@ -683,7 +710,7 @@ if (
 
 /** The figures against their floors, to the JSON and as the table. */
 function table(
-  { hello, emptyWorker, starts, client }: Awaited<ReturnType<typeof startFigures>>,
+  { hello, shape, emptyWorker, starts, client }: Awaited<ReturnType<typeof startFigures>>,
   { small, large, searched }: Awaited<ReturnType<typeof joinFigures>>,
   tp: Awaited<ReturnType<typeof throughput>>,
 ) {
@@ -691,10 +718,15 @@ function table(
   const largest = `receivers_${plan.screen.at(-1)!.receivers}`;
   const ratio = (figure: number, floor: number | undefined) =>
     floor === undefined || !(floor > 0) ? null : round(figure / floor);
+  const sqliteRss = withSqlite.receivers_1?.rss_mib;
   report.floors = {
     hello_start_ms: hello,
     empty_worker_rss_mib: emptyWorker,
     bare_receiver: bare,
+    // The floors of the shape: what Node's layer and SQLite cost before any code of ours.
+    shape_start_ms: shape,
+    sqlite_receiver: withSqlite,
+    sqlite_receiver_rss_mib: sqliteRss,
   };
   report.ratios = {
     first_screen_to_hello: ratio(starts.startup.run.p50, hello.p50),
@@ -704,6 +736,16 @@ function table(
       bare[largest]?.cpu_ms_per_delivery.total,
     ),
     screen_p99_to_bare: ratio(screen[largest].latency.p99, bare[largest]?.latency.p99),
+    first_screen_to_shape: ratio(starts.startup.run.p50, shape?.p50),
+    rss_to_sqlite_receiver: ratio(client.rss, sqliteRss),
+    cpu_per_delivery_to_sqlite_receiver: ratio(
+      screen[largest].cpu_ms_per_delivery.total,
+      withSqlite[largest]?.cpu_ms_per_delivery.total,
+    ),
+    screen_p99_to_sqlite_receiver: ratio(
+      screen[largest].latency.p99,
+      withSqlite[largest]?.latency.p99,
+    ),
   };
   Deno.writeTextFileSync(OUT, JSON.stringify(report, null, 2) + "\n");
 
@@ -717,14 +759,21 @@ function table(
       ? `${run.cpu_ms_per_delivery.total} ms (main ${run.cpu_ms_per_delivery.main}, worker ${run.cpu_ms_per_delivery.worker}, I/O ${run.cpu_ms_per_delivery.io}, V8 ${run.cpu_ms_per_delivery.v8})`
       : "-";
   const rows: [string, string, string, string, string][] = [];
+  /** A figure's two floors and its ratios to them: the target's floor, then the shape's. */
+  const floors = (floor: string, shaped: string | undefined) =>
+    shaped === undefined ? floor : `${floor}; of the shape: ${shaped}`;
+  const times = (...ratios: (number | null)[]) =>
+    ratios.filter((r) => r !== null).map((r) => `${r}x`).join("; ") || "-";
+  const latency = (run: Screen | undefined) =>
+    run ? `p50 ${run.latency.p50} ms, p99 ${run.latency.p99} ms` : undefined;
   for (const [key, run] of Object.entries(screen)) {
     const count = key.split("_")[1];
     rows.push([
       `on screen, ${count} receiver${count === "1" ? "" : "s"}`,
       count === "1" ? "p50 <= 2 ms, p99 <= 10 ms" : count === n ? "p99 <= 1.5x floor" : "-",
-      `p50 ${run.latency.p50} ms, p99 ${run.latency.p99} ms`,
-      bare[key] ? `p50 ${bare[key].latency.p50} ms, p99 ${bare[key].latency.p99} ms` : "-",
-      count === n && ratios.screen_p99_to_bare !== null ? `${ratios.screen_p99_to_bare}x` : "-",
+      latency(run)!,
+      bare[key] ? floors(latency(bare[key])!, latency(withSqlite[key])) : "-",
+      count === n ? times(ratios.screen_p99_to_bare, ratios.screen_p99_to_sqlite_receiver) : "-",
     ]);
   }
   rows.push(
@@ -732,8 +781,10 @@ function table(
       `CPU per delivery per receiving client, ${n} receivers`,
       "<= 1.5x floor",
       cpuOf(screen[largest]),
-      cpuOf(bare[largest]),
-      ratios.cpu_per_delivery_to_bare === null ? "-" : `${ratios.cpu_per_delivery_to_bare}x`,
+      bare[largest]
+        ? floors(cpuOf(bare[largest]), withSqlite[largest] && cpuOf(withSqlite[largest]))
+        : "-",
+      times(ratios.cpu_per_delivery_to_bare, ratios.cpu_per_delivery_to_sqlite_receiver),
     ],
     [
       "sender CPU per message (`send` reading stdin)",
@@ -746,8 +797,11 @@ function table(
       "first screen, `deno run`",
       "<= 2.5x floor",
       `p50 ${starts.startup.run.p50} ms`,
-      `p50 ${hello.p50} ms (a Deno hello world)`,
-      `${ratios.first_screen_to_hello}x`,
+      floors(
+        `p50 ${hello.p50} ms (a Deno hello world)`,
+        shape && `p50 ${shape.p50} ms (Node's layer, raw mode, the file open)`,
+      ),
+      times(ratios.first_screen_to_hello, ratios.first_screen_to_shape),
     ],
     [
       "first screen, `deno task chat` / installed `chatroom`",
@@ -760,8 +814,11 @@ function table(
       "memory of a client in a room",
       "<= 1.2x floor",
       `${client.rss} MiB (+ ${starts.task_wrapper_rss_mib} MiB for a \`deno task\` wrapper)`,
-      `${emptyWorker} MiB (Deno + an empty Worker)`,
-      `${ratios.rss_to_empty_worker}x`,
+      floors(
+        `${emptyWorker} MiB (Deno + an empty Worker)`,
+        sqliteRss === undefined ? undefined : `${sqliteRss} MiB (the receiver with SQLite)`,
+      ),
+      times(ratios.rss_to_empty_worker, ratios.rss_to_sqlite_receiver),
     ],
   );
   for (const [key, run] of Object.entries(b)) {
