@@ -4,7 +4,7 @@ import { ChatError, WaitError } from "./errors.ts";
 import { Menus, type RoomPage } from "./menus.ts";
 import { Heartbeat } from "./presence.ts";
 import { checkNewPassword, MIN_PASSWORD_LENGTH } from "./password.ts";
-import { renderNotice } from "./render.ts";
+import { noticeFitsAsIs, renderNotice } from "./render.ts";
 import { exportRoom, rooms, type ScriptOutput, search, send, tail } from "./scripts.ts";
 import { inert } from "./sanitize.ts";
 import { StdinLines } from "./stdin_lines.ts";
@@ -20,7 +20,7 @@ import {
 } from "./store.ts";
 import type { Terminal } from "./terminal.ts";
 import { colorTheme, plainTheme, type Theme } from "./theme.ts";
-import { loadWidths, needsWidths } from "./width.ts";
+import { loadWidths } from "./width.ts";
 
 /** What the program reads from its environment, read once at start. */
 export interface Environment {
@@ -237,8 +237,7 @@ class App {
       // something else comes first (a log-in as --user, a file's name in other letters or
       // long enough to wrap).
       const label = `chatroom: ${inert(backend.label)}`;
-      const short = label.length < this.#terminal.columns / 2;
-      if (invocation.user || needsWidths(label) || !short) await loadWidths();
+      if (invocation.user || !noticeFitsAsIs(label, this.#terminal.columns)) await loadWidths();
       this.#notice(label);
       if (invocation.user && !session) session = await this.#logInAs(backend, invocation.user);
       let room = session && invocation.room

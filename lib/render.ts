@@ -151,6 +151,20 @@ export function renderDay(at: number, theme: Theme, timeZone?: string): string {
 }
 
 /**
+ * Whether `line` is plain text that fits in `columns`, which wrap-ansi would
+ * give back as it is: most lines are, and they need neither it nor string-width.
+ */
+function fitsAsIs(line: string, columns: number): boolean {
+  return line.length <= columns &&
+    /^(?:[\x21-\x7e][\x20-\x7e]*[\x21-\x7e]|[\x21-\x7e])$/.test(line);
+}
+
+/** Whether renderNotice() draws `text` on one line without loadWidths(): plain ASCII that fits. */
+export function noticeFitsAsIs(text: string, width: number): boolean {
+  return fitsAsIs(text, Math.max(2, width - 3));
+}
+
+/**
  * Word-wraps by display columns; words longer than a line are broken. A line's
  * leading spaces (pasted code, a quote) are kept, and its wrapped rows are
  * indented as far, up to half the width.
@@ -162,10 +176,7 @@ function wrap(text: string, columns: number): string[] {
     const indent = /^ */.exec(paragraph)![0].slice(0, kept);
     const width = columns - indent.length;
     const rest = paragraph.slice(indent.length);
-    // Most lines are short plain text, which wrap-ansi would give back as it is.
-    if (rest.length <= width && /^(?:[\x21-\x7e][\x20-\x7e]*[\x21-\x7e]|[\x21-\x7e])$/.test(rest)) {
-      return [paragraph];
-    }
+    if (fitsAsIs(rest, width)) return [paragraph];
     return wrapColumns(rest, width).split("\n")
       .flatMap((line) => fit(line, width))
       .map((line) => indent + line);

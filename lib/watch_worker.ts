@@ -1,8 +1,9 @@
 /// <reference lib="deno.worker" />
 // The watch worker: keeps its own connection to the database file, wakes when a
 // writer truncates the wake file beside it, and posts the followed room's new
-// messages to the main thread. A poll every POLL_MS backs the watcher up, and
-// is all there is while the wake file is missing or is something planted.
+// messages to the main thread. A poll every WATCHED_POLL_MS backs the watcher
+// up, and one every POLL_MS is all there is while the wake file is missing or
+// is something planted.
 
 import { resolve } from "node:path";
 import { ChatError } from "./errors.ts";
@@ -27,9 +28,11 @@ let watching: number | undefined;
 const reported = new Reported();
 /** What the last look saw: a look reads who is here and the news only when these moved. */
 let seen = { newest: -1, presence: -1, read: -1 };
-/** Ticks since the last full look: heartbeats time out without any write. */
-let ticks = 0;
-const FULL_LOOK_EVERY_TICKS = 16;
+/** When the last full look was: heartbeats time out without any write. */
+let lookedAt = 0;
+const FULL_LOOK_MS = 4000;
+/** The backstop's period while the wake file is watched: events come first. */
+const WATCHED_POLL_MS = 1000;
 
 function post(message: FromWorker): void {
   self.postMessage(message);
@@ -122,8 +125,10 @@ function wake(): void {
 function watchWake(path: string): void {
   const state = inspectWake(path);
   if (state.kind === "bad") tell(wakeProblem(path, state.problem));
-  if (state.kind !== "file" || state.id === watched?.id) return;
+  if (state.kind === "file" && state.id === watched?.id) return;
   watched?.watcher.close();
+  watched = undefined; // polled often until a plain file is watched again
+  if (state.kind !== "file") return;
   try {
     const watcher = Deno.watchFs(path, { recursive: false });
     watched = { id: state.id, watcher };
@@ -144,11 +149,17 @@ function tick(path: string): void {
     return;
   }
   watchWake(wakePath(path));
-  if (++ticks < FULL_LOOK_EVERY_TICKS) return look();
+  if (Date.now() - lookedAt < FULL_LOOK_MS) return look();
   // Time for timeouts to show, and for anything the stamps cannot tell.
-  ticks = 0;
+  lookedAt = Date.now();
   reported.due({ presence: true, unread: true });
   look(true);
+}
+
+/** Ticks for as long as the worker runs: often while no wake file is watched. */
+function ticking(path: string): void {
+  tick(path);
+  setTimeout(() => ticking(path), watched ? WATCHED_POLL_MS : POLL_MS);
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
@@ -164,7 +175,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         return;
       }
       watchWake(wakePath(path));
-      setInterval(() => tick(path), POLL_MS);
+      setTimeout(() => ticking(path), POLL_MS);
       post({ type: "ready" });
       break;
     }
