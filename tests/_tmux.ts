@@ -6,14 +6,18 @@ import { CHAT, ROOT, shellQuote } from "./_run.ts";
 const SOCKET = `chatroom-test-${Deno.pid}`;
 
 async function tmux(...args: string[]): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command("tmux", {
-    args: ["-L", SOCKET, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(stdout);
-  if (code !== 0) throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(stderr)}`);
-  return text;
+  for (let attempt = 1;; attempt++) {
+    const { code, stdout, stderr } = await new Deno.Command("tmux", {
+      args: ["-L", SOCKET, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (code === 0) return new TextDecoder().decode(stdout);
+    const said = new TextDecoder().decode(stderr);
+    // A server whose last session has just ended can still take a new one, then exit under it.
+    if (args[0] === "new-session" && said.includes("server exited") && attempt < 3) continue;
+    throw new Error(`tmux ${args[0]} failed: ${said}`);
+  }
 }
 
 let sessions = 0;

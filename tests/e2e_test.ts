@@ -53,9 +53,12 @@ Deno.test("the first menu draws for a file named in other letters, or long enoug
   using dir = tempDir();
   // The first menu is drawn before string-width loads: a name it cannot measure without it
   // must wait for it, not fail.
-  for (const file of ["日本語のチャット.db", `${"long-folder-name-".repeat(6)}/chat.db`]) {
-    Deno.mkdirSync(`${dir.path}/${file}`.replace(/\/[^/]*$/, ""), { recursive: true });
-    await using screen = await Screen.start([], { CHATROOM_DB: `${dir.path}/${file}` });
+  const files = ["日本語のチャット.db", `${"long-folder-name-".repeat(6)}/chat.db`];
+  Deno.mkdirSync(`${dir.path}/${files[1]}`.replace(/\/[^/]*$/, ""), { recursive: true });
+  // Both at once: a tmux server whose last session just ended can refuse the next.
+  await using first = await Screen.start([], { CHATROOM_DB: `${dir.path}/${files[0]}` });
+  await using second = await Screen.start([], { CHATROOM_DB: `${dir.path}/${files[1]}` });
+  for (const [screen, file] of [[first, files[0]], [second, files[1]]] as const) {
     await screen.waitFor("Welcome to chatroom");
     assert.match(await screen.text(), new RegExp(file.slice(0, 8)));
     await createAccount(screen, "alice", "alice-password");
