@@ -248,7 +248,7 @@ class App {
       for (;;) {
         if (!session) {
           const chosen = this.#menus.start();
-          void loadWidths(); // while the first menu waits for a key
+          loadWidths().catch(() => {}); // while the first menu waits for a key; told below
           const choice = await chosen;
           await loadWidths();
           if (choice !== "login" && choice !== "register") return;

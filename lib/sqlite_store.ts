@@ -495,7 +495,14 @@ export class SqliteStore implements Store {
     try {
       return run();
     } finally {
-      if (this.#db.isTransaction) this.#db.exec("COMMIT");
+      // A read has nothing to commit: ended either way, never left open to pin an old snapshot.
+      if (this.#db.isTransaction) {
+        try {
+          this.#db.exec("COMMIT");
+        } catch {
+          if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        }
+      }
     }
   }
 
@@ -980,7 +987,11 @@ export class SqliteStore implements Store {
 
   /** Counts an arrival, move or departure, for followers' stamps(). */
   #movedHere(): void {
-    this.#sql("UPDATE stamps SET n = n + 1 WHERE name = 'presence'").run();
+    // Whatever a member planted there (a huge number, text, no row), it moves from here on.
+    this.#sql(
+      `INSERT INTO stamps VALUES ('presence', 1) ON CONFLICT (name) DO UPDATE SET n =
+         CASE WHEN typeof(n) = 'integer' AND n BETWEEN 0 AND ${MAX_ID - 1} THEN n + 1 ELSE 1 END`,
+    ).run();
   }
 
   /**
@@ -992,7 +1003,8 @@ export class SqliteStore implements Store {
     return this.#read(() => {
       const row = this.#sql(
         `SELECT (SELECT max(id) FROM messages WHERE id <= ${MAX_ID}) AS newest,
-           (SELECT n FROM stamps WHERE name = 'presence') AS presence,
+           (SELECT CASE WHEN typeof(n) = 'integer' THEN n END FROM stamps
+              WHERE name = 'presence') AS presence,
            (SELECT total(last_read) FROM (SELECT last_read FROM read_markers WHERE user_id = ?
               LIMIT 500)) AS read`,
       ).get(userId);

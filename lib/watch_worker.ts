@@ -59,9 +59,13 @@ function check(): void {
       if (messages.length < BATCH) return;
     }
   } catch (err) {
+    failed = true;
     tell(describe(err));
   }
 }
+
+/** Set when a look failed: the next one reads again, whether or not the file changed since. */
+let failed = false;
 
 /**
  * Looks at the file when another connection committed since the last look,
@@ -70,9 +74,12 @@ function check(): void {
  * read transaction: one lock, one snapshot.
  */
 function look(force = false): void {
+  const again = failed;
+  failed = false;
   try {
-    store?.snapshot(() => lookInside(force));
+    store?.snapshot(() => lookInside(force || again));
   } catch (err) {
+    failed = true;
     tell(describe(err)); // the file went bad under us: its one line
   }
 }
@@ -104,6 +111,7 @@ function lookInside(force: boolean): void {
       throw err;
     }
   } catch (err) {
+    failed = true;
     tell(describe(err));
   }
 }
@@ -132,9 +140,12 @@ function watchWake(path: string): void {
   try {
     const watcher = Deno.watchFs(path, { recursive: false });
     watched = { id: state.id, watcher };
+    const mine = watched;
     (async () => {
       for await (const _event of watcher) wake();
-    })().catch(() => {});
+    })().catch(() => {}).finally(() => {
+      if (watched === mine) watched = undefined; // the watcher died: poll often, watch again
+    });
   } catch {
     watched = undefined; // gone again meanwhile: the next tick tries again
   }

@@ -474,6 +474,27 @@ Deno.test("stamps() move with arrivals, moves, departures and new messages, not 
     const read = at().read;
     store.markRead(bob.id, general.id, first);
     assert.equal(at().read, read, "another account's does not");
+
+    // Whatever another member plants in the stamp, an arrival still moves it.
+    const raw = new DatabaseSync(`${dir.path}/chat.db`);
+    try {
+      for (
+        const plant of [
+          "UPDATE stamps SET n = 9007199254740993",
+          "UPDATE stamps SET n = 1e400",
+          "UPDATE stamps SET n = 'planted'",
+          "DELETE FROM stamps",
+        ]
+      ) {
+        raw.exec(plant);
+        const planted = at().presence;
+        store.announce("b2", bob.id, general.id);
+        assert.notEqual(at().presence, planted, plant);
+        store.depart("b2");
+      }
+    } finally {
+      raw.close();
+    }
   } finally {
     store.close();
   }
