@@ -816,7 +816,9 @@ function table(
       `${client.rss} MiB (+ ${starts.task_wrapper_rss_mib} MiB for a \`deno task\` wrapper)`,
       floors(
         `${emptyWorker} MiB (Deno + an empty Worker)`,
-        sqliteRss === undefined ? undefined : `${sqliteRss} MiB (the receiver with SQLite)`,
+        sqliteRss === undefined
+          ? undefined
+          : `${sqliteRss} MiB (the receiver with SQLite and Node's layer)`,
       ),
       times(ratios.rss_to_empty_worker, ratios.rss_to_sqlite_receiver),
     ],

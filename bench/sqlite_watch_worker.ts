@@ -1,6 +1,7 @@
 /// <reference lib="deno.worker" />
 // sqlite_receiver.ts's Worker: for each burst of events on the wake file, the
 // room's messages after the last one posted, in one read.
+import { lstatSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 
 self.onmessage = (event: MessageEvent<{ db: string; room: number }>) => {
@@ -11,6 +12,7 @@ self.onmessage = (event: MessageEvent<{ db: string; room: number }>) => {
      WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT 500`,
   );
   let last = Number(db.prepare("SELECT max(id) AS id FROM messages").get()?.id ?? 0);
+  if (!lstatSync(`${path}-ping`).isFile()) throw new Error("the wake file is not a file");
   const watcher = Deno.watchFs(`${path}-ping`, { recursive: false });
   let pending = false;
   self.postMessage("ready");
