@@ -990,7 +990,7 @@ export class SqliteStore implements Store {
     // Whatever a member planted there (a huge number, text, no row), it moves from here on.
     this.#sql(
       `INSERT INTO stamps VALUES ('presence', 1) ON CONFLICT (name) DO UPDATE SET n =
-         CASE WHEN typeof(n) = 'integer' AND n BETWEEN 0 AND ${MAX_ID - 1} THEN n + 1 ELSE 1 END`,
+         CASE WHEN typeof(n) = 'integer' AND n >= 0 AND n < ${MAX_ID} THEN n + 1 ELSE 1 END`,
     ).run();
   }
 
