@@ -462,8 +462,21 @@ export class SqliteStore implements Store {
     this.#checkedSchema = version;
   }
 
-  #sql(sql: string): StatementSync {
+  /**
+   * Set inside a transaction once its schema was checked: the schema cannot
+   * change under a snapshot (or under the write lock), so its statements need
+   * not look again.
+   */
+  #checkedInside = false;
+
+  /** Checks the schema as the transaction just begun sees it, for the rest of it. */
+  #checkInside(): void {
     this.#checkSchema();
+    this.#checkedInside = true;
+  }
+
+  #sql(sql: string): StatementSync {
+    if (!this.#checkedInside) this.#checkSchema();
     let statement = this.#statements.get(sql);
     if (!statement) {
       statement = this.#db.prepare(sql);
@@ -493,8 +506,10 @@ export class SqliteStore implements Store {
     if (this.#db.isTransaction) return run();
     this.#read(() => this.#sql("BEGIN").run());
     try {
+      this.#read(() => this.#checkInside());
       return run();
     } finally {
+      this.#checkedInside = false;
       // A read has nothing to commit: ended either way, never left open to pin an old snapshot.
       if (this.#db.isTransaction) {
         try {
@@ -522,6 +537,7 @@ export class SqliteStore implements Store {
       // Prepared, not exec(): only statements' errors carry SQLite's error code.
       this.#sql("BEGIN IMMEDIATE").run();
       try {
+        this.#checkInside();
         const result = run();
         this.#sql("COMMIT").run();
         return result;
@@ -529,6 +545,8 @@ export class SqliteStore implements Store {
         // Not through #sql(): a failed schema check must not keep the write lock.
         if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
         throw err;
+      } finally {
+        this.#checkedInside = false;
       }
     });
   }
