@@ -8,7 +8,7 @@ import {
   initialState,
   update,
 } from "./chat_model.ts";
-import { inputView, renderShown } from "./chat_view.ts";
+import { type InputView, inputView, renderShown } from "./chat_view.ts";
 import { runCommand } from "./commands.ts";
 import { ChatError, WaitError } from "./errors.ts";
 import { KeyReader } from "./keys.ts";
@@ -72,7 +72,23 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
       userId: user.id,
       userName: user.name,
     });
-    const view = () => inputView(promptFor(state), state.draft, terminal.columns);
+    // Laid out again only when the prompt, the draft or the width changed: not for each message.
+    let laidOut: { prompt: string; draft: unknown; columns: number; view: InputView } | undefined;
+    const view = () => {
+      const prompt = promptFor(state);
+      const columns = terminal.columns;
+      if (
+        laidOut?.prompt !== prompt || laidOut.draft !== state.draft || laidOut.columns !== columns
+      ) {
+        laidOut = {
+          prompt,
+          draft: state.draft,
+          columns,
+          view: inputView(prompt, state.draft, columns),
+        };
+      }
+      return laidOut.view;
+    };
 
     let rangAt = -Infinity;
     /** The read marker waiting to be written: a burst of messages moves it once. */

@@ -105,6 +105,7 @@ export function renderNotice(text: string, paint: (s: string) => string, width: 
 
 /** `text` with each `@reader` (by the name rules: case ignored) painted as a mention. */
 function highlight(text: string, reader: string, theme: Theme): string {
+  if (!text.includes("@")) return text;
   const key = nameKey(reader);
   return text.replace(
     /(^|[^\p{L}\p{Nd}_.-])(@[\p{L}\p{Nd}][\p{L}\p{M}\p{Nd}_.-]*)/gu,

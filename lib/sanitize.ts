@@ -13,6 +13,8 @@ const INVISIBLE_CONTROL =
 // Invisible characters that some terminals draw with a width: dropped.
 const IGNORABLE = /[\u200b\u2060-\u2064\ufeff\u00ad]/g;
 const STACKED_MARKS = new RegExp(`(\\p{M}{${MAX_STACKED_MARKS}})\\p{M}+`, "gu");
+const PLAIN = /^[\x20-\x7e]*$/;
+const PLAIN_LINES = /^[\x20-\x7e\n]*$/;
 
 /**
  * Returns `text` with everything that could drive a terminal made visible and
@@ -27,6 +29,8 @@ const STACKED_MARKS = new RegExp(`(\\p{M}{${MAX_STACKED_MARKS}})\\p{M}+`, "gu");
  * ```
  */
 export function inert(text: string, multiline = false): string {
+  // Most text is printable ASCII (and line breaks), which holds nothing to change.
+  if ((multiline ? PLAIN_LINES : PLAIN).test(text)) return text;
   let out = "";
   for (const char of text.toWellFormed()) {
     const code = char.codePointAt(0)!;
