@@ -67,3 +67,29 @@ export async function logIn(
   const session = await backend.logIn(name, password);
   return { ...session, [Symbol.asyncDispose]: () => backend.logOut(session) };
 }
+
+/**
+ * Makes the accounts `names` on `subject` and logs each in: their sessions,
+ * in order, logged out together when disposed.
+ *
+ * @example
+ * ```ts
+ * await using people = await members(subject, "alice", "bob");
+ * const [alice, bob] = people;
+ * ```
+ */
+export async function members(
+  subject: Subject,
+  ...names: string[]
+): Promise<Session[] & AsyncDisposable> {
+  const sessions: Session[] = [];
+  for (const name of names) {
+    await subject.register(name);
+    sessions.push(await subject.backend.logIn(name, `${name}-password`));
+  }
+  return Object.assign(sessions, {
+    async [Symbol.asyncDispose]() {
+      for (const session of [...sessions].reverse()) await subject.backend.logOut(session);
+    },
+  });
+}

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import type { Presence, Unread } from "../lib/model.ts";
 import { assertRejectsChatError } from "./_helpers.ts";
-import { BACKENDS, logIn } from "./_subjects.ts";
+import { BACKENDS, logIn, members } from "./_subjects.ts";
 
 /** Waits until `ready()` holds, looking every 20 ms; fails with `what` after `ms` (10 s). */
 async function until(ready: () => boolean, what: string, ms = 10_000): Promise<void> {
@@ -72,10 +72,8 @@ for (const { name, ignore, make } of BACKENDS) {
     ignore,
     async fn() {
       await using subject = await make();
-      for (const who of ["alice", "bob", "carol"]) await subject.register(who);
-      await using alice = await logIn(subject.backend, "alice");
-      await using bob = await logIn(subject.backend, "bob");
-      await using carol = await logIn(subject.backend, "carol");
+      await using people = await members(subject, "alice", "bob", "carol");
+      const [alice, bob, carol] = people;
       const general = await alice.store.createRoom("general", alice.user.id);
       const ops = await alice.store.createRoom("ops", alice.user.id);
       await alice.store.addMessage(general.id, alice.user.id, "the deploy failed at noon");
@@ -114,10 +112,8 @@ for (const { name, ignore, make } of BACKENDS) {
     ignore,
     async fn() {
       await using subject = await make();
-      for (const who of ["alice", "bob", "carol"]) await subject.register(who);
-      await using alice = await logIn(subject.backend, "alice");
-      await using bob = await logIn(subject.backend, "bob");
-      await using carol = await logIn(subject.backend, "carol");
+      await using people = await members(subject, "alice", "bob", "carol");
+      const [alice, bob, carol] = people;
       await alice.store.createRoom("general", alice.user.id);
       const mine = await alice.store.openDirect(alice.user.id, "BOB");
       assert.equal(mine.name, "@bob");
@@ -157,9 +153,8 @@ for (const { name, ignore, make } of BACKENDS) {
     ignore,
     async fn() {
       await using subject = await make();
-      for (const who of ["alice", "bob"]) await subject.register(who);
-      await using alice = await logIn(subject.backend, "alice");
-      await using bob = await logIn(subject.backend, "bob");
+      await using people = await members(subject, "alice", "bob");
+      const [alice, bob] = people;
       const general = await alice.store.createRoom("general", alice.user.id);
       const seen = async () =>
         (await alice.store.present()).map((p) => `${p.userName}@${p.roomId ?? "menus"}`);
@@ -223,9 +218,8 @@ for (const { name, ignore, make } of BACKENDS) {
     ignore,
     async fn() {
       await using subject = await make();
-      for (const who of ["alice", "bob"]) await subject.register(who);
-      await using alice = await logIn(subject.backend, "alice");
-      await using bob = await logIn(subject.backend, "bob");
+      await using people = await members(subject, "alice", "bob");
+      const [alice, bob] = people;
       assert.equal(await alice.store.bell(alice.user.id), true);
       await alice.store.setBell(alice.user.id, false);
       assert.equal(await alice.store.bell(alice.user.id), false);

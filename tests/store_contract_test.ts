@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import type { Message } from "../lib/model.ts";
 import { assertRejectsChatError } from "./_helpers.ts";
-import { BACKENDS, logIn } from "./_subjects.ts";
+import { BACKENDS, logIn, members } from "./_subjects.ts";
 
 for (const { name, ignore, make } of BACKENDS) {
   Deno.test({
@@ -98,11 +98,9 @@ for (const { name, ignore, make } of BACKENDS) {
     ignore,
     async fn() {
       await using subject = await make();
-      await subject.register("alice");
-      await subject.register("bob");
+      await using people = await members(subject, "alice", "bob");
+      const [alice, bob] = people;
       await subject.limit();
-      await using alice = await logIn(subject.backend, "alice");
-      await using bob = await logIn(subject.backend, "bob");
       const room = await alice.store.createRoom("general", alice.user.id);
       for (let i = 0; i < 20; i++) await alice.store.addMessage(room.id, alice.user.id, `m${i}`);
       await assert.rejects(
@@ -122,10 +120,8 @@ for (const { name, ignore, make } of BACKENDS) {
     ignore,
     async fn() {
       await using subject = await make();
-      await subject.register("alice");
-      await subject.register("bob");
-      await using alice = await logIn(subject.backend, "alice");
-      await using bob = await logIn(subject.backend, "bob");
+      await using people = await members(subject, "alice", "bob");
+      const [alice, bob] = people;
       const general = await alice.store.createRoom("general", alice.user.id);
       const other = await alice.store.createRoom("other", alice.user.id);
       const first = await alice.store.addMessage(general.id, alice.user.id, "before");
