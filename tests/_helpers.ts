@@ -1,6 +1,7 @@
 // Shared test fixtures: temporary database files and quick accounts.
 import assert from "node:assert/strict";
 import { register } from "../lib/accounts.ts";
+import { type ChatEffect, type ChatEvent, type ChatState, update } from "../lib/chat_model.ts";
 import { ChatError } from "../lib/errors.ts";
 import type { Message, User } from "../lib/model.ts";
 import { openSqliteStore as openStore, type SqliteStore as Store } from "../lib/sqlite_store.ts";
@@ -131,4 +132,15 @@ export function locksHeld(pid: number, file: string): number {
       const fields = line.trim().split(/\s+/);
       return fields[4] === String(pid) && fields[5]?.endsWith(`:${inode}`);
     }).length;
+}
+
+/** Runs `events` from `state` through the chat model, collecting every effect. */
+export function run(state: ChatState, ...events: ChatEvent[]): [ChatState, ChatEffect[]] {
+  const all: ChatEffect[] = [];
+  for (const event of events) {
+    let effects;
+    [state, effects] = update(state, event);
+    all.push(...effects);
+  }
+  return [state, all];
 }

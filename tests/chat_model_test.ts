@@ -3,14 +3,13 @@ import assert from "node:assert/strict";
 import {
   type ChatEffect,
   type ChatEvent,
-  type ChatState,
   initialState,
   QUIT_WINDOW_MS,
-  update,
 } from "../lib/chat_model.ts";
 import { editDraft } from "../lib/draft.ts";
 import { type KeyEvent, KeyReader } from "../lib/keys.ts";
 import type { Message, Room } from "../lib/model.ts";
+import { run } from "./_helpers.ts";
 
 const GENERAL: Room = { id: 1, name: "general", lastActivity: null, topic: null };
 const LOBBY: Room = { id: 2, name: "lobby", lastActivity: null, topic: null };
@@ -18,17 +17,6 @@ const ME = { id: 1, name: "alice" };
 
 function message(id: number, roomId: number, text = `m${id}`): Message {
   return { id, roomId, userId: 2, userName: "bob", text, more: 0, sentAt: 0, kind: "text" };
-}
-
-/** Runs events from `state`, collecting every effect. */
-function run(state: ChatState, ...events: ChatEvent[]): [ChatState, ChatEffect[]] {
-  const all: ChatEffect[] = [];
-  for (const event of events) {
-    let effects;
-    [state, effects] = update(state, event);
-    all.push(...effects);
-  }
-  return [state, all];
 }
 
 const key = (key: KeyEvent, now = 0): ChatEvent => ({ kind: "key", key, now });

@@ -2,16 +2,10 @@
 // lines: `update` events in, state and effects out, no terminal.
 import assert from "node:assert/strict";
 import { promptFor } from "../lib/chat.ts";
-import {
-  type ChatEffect,
-  type ChatEvent,
-  type ChatState,
-  initialState,
-  type Shown,
-  update,
-} from "../lib/chat_model.ts";
+import { type ChatEffect, type ChatEvent, initialState, type Shown } from "../lib/chat_model.ts";
 import type { Message, Presence, Room, Unread } from "../lib/model.ts";
 import { mentionedNames } from "../lib/model.ts";
+import { run } from "./_helpers.ts";
 
 const GENERAL: Room = { id: 1, name: "general", lastActivity: null, topic: null };
 const OPS: Room = { id: 2, name: "ops", lastActivity: null, topic: null };
@@ -38,16 +32,6 @@ function message(id: number, fields: Partial<Message> = {}): Message {
     kind: "text",
     ...fields,
   };
-}
-
-function run(state: ChatState, ...events: ChatEvent[]): [ChatState, ChatEffect[]] {
-  const all: ChatEffect[] = [];
-  for (const event of events) {
-    let effects;
-    [state, effects] = update(state, event);
-    all.push(...effects);
-  }
-  return [state, all];
 }
 
 /** What the effects showed, as short strings: messages by text, lines by their text. */
