@@ -130,6 +130,45 @@ const user = (name: string): Promise<User> => bed.user(name);
 
 // ---------------------------------------------------------------- latency
 
+/** `count` receivers (bench/receiver.ts) following `roomId`, each as its own account, with `mode`. */
+async function receiversOf(roomId: number, count: number, mode: string[]): Promise<Running[]> {
+  const { receiver } = bed;
+  const procs: Running[] = [];
+  for (let i = 0; i < count; i++) {
+    procs.push(
+      new Running(
+        [`${ROOT}/bench/receiver.ts`, receiver.db, String(roomId), "0", ...mode],
+        await receiver.env(i),
+        { withStdin: true, command: receiver.command },
+      ),
+    );
+  }
+  return procs;
+}
+
+/** Waits until every receiver says it is following. */
+async function ready(procs: Running[]): Promise<void> {
+  for (const proc of procs) {
+    const line = await proc.nextLine(60_000);
+    if (line !== "ready") throw new Error(`receiver said ${line}`);
+  }
+}
+
+/** Ends each receiver (EOF on its stdin) and takes its stamps; one that failed is an error. */
+async function stampsOf(procs: Running[]): Promise<[number, number][][]> {
+  const all: [number, number][][] = [];
+  for (const proc of procs) {
+    const done = proc.finish(); // EOF on stdin: the receiver reports
+    all.push(JSON.parse(await proc.nextLine(60_000)));
+    const status = await done;
+    if (status.code !== 0 || status.stderr.trim()) {
+      problems.errors++;
+      console.error(status.stderr);
+    }
+  }
+  return all;
+}
+
 async function latencyRun(
   { receivers, messages, intervalMs }: { receivers: number; messages: number; intervalMs: number },
   baseline: boolean,
@@ -137,28 +176,9 @@ async function latencyRun(
   const sender = await user("sender");
   const store = await bed.as("sender");
   const room = await store.createRoom(`lat${receivers}${baseline ? "b" : ""}`, sender.id);
-  const { receiver } = bed;
-  const procs: Running[] = [];
-  for (let i = 0; i < receivers; i++) {
-    procs.push(
-      new Running(
-        [
-          `${ROOT}/bench/receiver.ts`,
-          receiver.db,
-          String(room.id),
-          "0",
-          ...(baseline ? ["--baseline"] : []),
-        ],
-        await receiver.env(i),
-        { withStdin: true, command: receiver.command },
-      ),
-    );
-  }
+  const procs = await receiversOf(room.id, receivers, baseline ? ["--baseline"] : []);
   try {
-    for (const proc of procs) {
-      const line = await proc.nextLine(60_000);
-      if (line !== "ready") throw new Error(`receiver said ${line}`);
-    }
+    await ready(procs);
     await sleep(300);
     const sent = new Map<number, number>();
     for (let i = 0; i < messages; i++) {
@@ -170,14 +190,7 @@ async function latencyRun(
     }
     await sleep(baseline ? 2_000 : 1_000);
     const latencies: number[] = [];
-    for (const proc of procs) {
-      const done = proc.finish(); // EOF on stdin: the receiver reports
-      const got: [number, number][] = JSON.parse(await proc.nextLine(60_000));
-      const status = await done;
-      if (status.code !== 0 || status.stderr.trim()) {
-        problems.errors++;
-        console.error(status.stderr);
-      }
+    for (const got of await stampsOf(procs)) {
       record(audit([...sent.keys()], got.map(([id]) => id)));
       for (const [id, at] of got) latencies.push(at - sent.get(id)!);
     }
@@ -374,22 +387,9 @@ async function presenceRun({ receivers, changes }: { receivers: number; changes:
   const mover = await user("mover");
   const store = await bed.as("mover");
   const room = await store.createRoom(`here${receivers}`, mover.id);
-  const { receiver } = bed;
-  const procs: Running[] = [];
-  for (let i = 0; i < receivers; i++) {
-    procs.push(
-      new Running(
-        [`${ROOT}/bench/receiver.ts`, receiver.db, String(room.id), "0", "--presence", "mover"],
-        await receiver.env(i),
-        { withStdin: true, command: receiver.command },
-      ),
-    );
-  }
+  const procs = await receiversOf(room.id, receivers, ["--presence", "mover"]);
   try {
-    for (const proc of procs) {
-      const line = await proc.nextLine(60_000);
-      if (line !== "ready") throw new Error(`receiver said ${line}`);
-    }
+    await ready(procs);
     await sleep(500);
     const sent: number[] = [];
     for (let i = 0; i < changes; i++) {
@@ -400,14 +400,7 @@ async function presenceRun({ receivers, changes }: { receivers: number; changes:
     }
     await sleep(1_000);
     const latencies: number[] = [];
-    for (const proc of procs) {
-      const done = proc.finish();
-      const got: [number, number][] = JSON.parse(await proc.nextLine(60_000));
-      const status = await done;
-      if (status.code !== 0 || status.stderr.trim()) {
-        problems.errors++;
-        console.error(status.stderr);
-      }
+    for (const got of await stampsOf(procs)) {
       record(audit(sent.map((_, i) => i), got.map(([i]) => i)));
       for (const [i, at] of got) latencies.push(at - sent[i]);
     }
