@@ -183,9 +183,10 @@ export function dayKey(at: number): string {
 /** Whether `message` names `me` with an `@`, by the name rules (case ignored). */
 export function mentions(message: Message, me: User): boolean {
   if (message.userId === me.id || message.kind === "topic") return false;
-  if (!message.text.includes("@")) return false; // most lines name no one
+  const named = mentionedNames(message.text);
+  if (named.length === 0) return false; // most lines name no one
   const key = nameKey(me.name);
-  return mentionedNames(message.text).some((name) => nameKey(name) === key);
+  return named.some((name) => nameKey(name) === key);
 }
 
 /** The rooms with news, most urgent first: mentions, then conversations, then the most unread. */

@@ -149,6 +149,7 @@ export function checkTopic(text: string): void {
  * trailing punctuation dropped: `"hi @Bob, @carol!"` names `Bob` and `carol`.
  */
 export function mentionedNames(text: string): string[] {
+  if (!text.includes("@")) return []; // most lines name no one
   const names = new Set<string>();
   for (
     const match of text.matchAll(/(?:^|[^\p{L}\p{Nd}_.-])@([\p{L}\p{Nd}][\p{L}\p{M}\p{Nd}_.-]*)/gu)
