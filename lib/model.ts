@@ -145,16 +145,25 @@ export function checkTopic(text: string): void {
 }
 
 /**
+ * An `@mention`, for matchAll() and replace(): what stands before it (the
+ * start, or a character no name holds) and the name as typed.
+ */
+export const MENTION = /(^|[^\p{L}\p{Nd}_.-])@([\p{L}\p{Nd}][\p{L}\p{M}\p{Nd}_.-]*)/gu;
+
+/** The name a mention means: as typed, without the dots and dashes after it (`@bob.` is bob). */
+export function mentionedName(typed: string): string {
+  return typed.replace(/[.-]+$/, "");
+}
+
+/**
  * The names `@mentioned` in a text, as typed (without the `@`), each once,
  * trailing punctuation dropped: `"hi @Bob, @carol!"` names `Bob` and `carol`.
  */
 export function mentionedNames(text: string): string[] {
   if (!text.includes("@")) return []; // most lines name no one
   const names = new Set<string>();
-  for (
-    const match of text.matchAll(/(?:^|[^\p{L}\p{Nd}_.-])@([\p{L}\p{Nd}][\p{L}\p{M}\p{Nd}_.-]*)/gu)
-  ) {
-    names.add(match[1].replace(/[.-]+$/, ""));
+  for (const match of text.matchAll(MENTION)) {
+    names.add(mentionedName(match[2]));
     if (names.size >= 20) break; // a line naming more is not asking each of them
   }
   return [...names];

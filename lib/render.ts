@@ -2,7 +2,7 @@ import { displayWidth, graphemes, wrapColumns } from "./width.ts";
 import { moreNote, said } from "./formats.ts";
 import { nameKey } from "./names.ts";
 import { inert } from "./sanitize.ts";
-import type { Message } from "./model.ts";
+import { MENTION, mentionedName, type Message } from "./model.ts";
 import type { Theme } from "./theme.ts";
 
 /** What a bubble is drawn for. */
@@ -107,14 +107,11 @@ export function renderNotice(text: string, paint: (s: string) => string, width: 
 function highlight(text: string, reader: string, theme: Theme): string {
   if (!text.includes("@")) return text;
   const key = nameKey(reader);
-  return text.replace(
-    /(^|[^\p{L}\p{Nd}_.-])(@[\p{L}\p{Nd}][\p{L}\p{M}\p{Nd}_.-]*)/gu,
-    (all, before: string, mention: string) => {
-      const name = mention.slice(1).replace(/[.-]+$/, "");
-      if (nameKey(name) !== key) return all;
-      return before + theme.mention("@" + name) + mention.slice(1 + name.length);
-    },
-  );
+  return text.replace(MENTION, (all, before: string, typed: string) => {
+    const name = mentionedName(typed);
+    if (nameKey(name) !== key) return all;
+    return before + theme.mention("@" + name) + typed.slice(name.length);
+  });
 }
 
 /**

@@ -239,3 +239,21 @@ Deno.test("formatTime() is exact within a minute, in zones with odd offsets too"
     "1969-12-31 23:16",
   );
 });
+
+Deno.test("renderBubble() paints the reader's @mentions, and nothing that only looks like one", () => {
+  const theme = colorTheme();
+  const draw = (text: string) =>
+    renderBubble(message("bob", text), {
+      width: 80,
+      own: false,
+      theme,
+      now: NOW,
+      reader: "alice",
+    });
+  assert.ok(draw("ping @Alice. now").includes(theme.mention("@Alice") + ". now"));
+  assert.ok(draw("@alice-").includes(theme.mention("@alice") + "-"));
+  for (const text of ["mail x@alice now", "@alicex here", "@bob only"]) {
+    assert.ok(!draw(text).includes(theme.mention("@alice")), text);
+    assert.ok(!draw(text).includes(theme.mention("@Alice")), text);
+  }
+});
