@@ -326,6 +326,7 @@ function fileIdentity(path: string): string | undefined {
  */
 function prepareFile(path: string, create: boolean, readHeader = true): boolean {
   if (path === ":memory:") return false;
+  if (path === "") throw new ChatError("The database path is empty; give --db a file name");
   const folder = checkFolder(path);
   if (folder) throw folder;
   const link = lstatOrUndefined(path);
@@ -356,7 +357,13 @@ function prepareFile(path: string, create: boolean, readHeader = true): boolean 
         0o600,
       );
     } catch (err) {
-      throw new ChatError(`Cannot create ${path}: ${(err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT"
+        ? `there is no folder ${dirname(path)}`
+        : code === "ENOTDIR"
+        ? `${dirname(path)} is not a folder`
+        : (err as Error).message;
+      throw new ChatError(`Cannot create ${path}: ${why}`);
     }
     try {
       fchmodSync(fd, 0o600); // the umask may have taken bits away, never added them
@@ -1242,18 +1249,25 @@ const MESSAGE_COLUMNS = `m.id, m.room_id, m.user_id, substr(u.name, 1, 64) AS us
  */
 export function openSqliteStore(path: string, options: StoreOptions = {}): SqliteStore {
   const created = prepareFile(path, options.create ?? true, options.identity === undefined);
+  const journal = `${path}-journal`;
+  const journalThere = path === ":memory:" || lstatOrUndefined(journal) !== undefined;
   try {
     return connect(path, options, created);
   } catch (err) {
-    // A file this call made and could not set up is not left behind as an empty "database".
-    if (created) {
-      try {
-        if (lstatSync(path).size === 0) Deno.removeSync(path);
-      } catch {
-        // gone already
-      }
-    }
+    // What this call made for a file it then refused is not left behind: an empty "database",
+    // or the journal's placeholder beside a file that is not ours (a text file, another program's).
+    if (created) removeIfEmptyAndOurs(path);
+    if (!journalThere) removeIfEmptyAndOurs(journal);
     throw err;
+  }
+}
+
+function removeIfEmptyAndOurs(path: string): void {
+  try {
+    const stat = lstatSync(path);
+    if (stat.isFile() && stat.size === 0 && stat.uid === ownUid()) Deno.removeSync(path);
+  } catch {
+    // gone already
   }
 }
 

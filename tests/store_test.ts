@@ -192,15 +192,24 @@ Deno.test("openStore() refuses unusable files with one line and leaves them unto
       const path = `${dir.path}/case${i}.db`;
       c.make(path);
       const before = Deno.statSync(path).isFile ? Deno.readFileSync(path) : undefined;
+      const files = [...Deno.readDirSync(dir.path)].map((e) => e.name).sort();
       assertChatError(() => openStore(path), c.message);
       if (before) assert.deepEqual(Deno.readFileSync(path), before);
+      // Nothing is left beside it either (SQLite's journal path held for a file it refused).
+      assert.deepEqual([...Deno.readDirSync(dir.path)].map((e) => e.name).sort(), files);
     });
   }
 });
 
-Deno.test("openStore() names a missing folder in one line", () => {
+Deno.test("openStore() names a missing folder, a file in its place or an empty path in one line", () => {
   using dir = tempDir();
-  assertChatError(() => openStore(`${dir.path}/no/such/dir/chat.db`), "Cannot create");
+  assertChatError(
+    () => openStore(`${dir.path}/no/such/dir/chat.db`),
+    `Cannot create ${dir.path}/no/such/dir/chat.db: there is no folder ${dir.path}/no/such/dir`,
+  );
+  Deno.writeTextFileSync(`${dir.path}/file`, "");
+  assertChatError(() => openStore(`${dir.path}/file/chat.db`), `${dir.path}/file is not a folder`);
+  assertChatError(() => openStore(""), "The database path is empty");
 });
 
 Deno.test("Two stores on one file see each other's writes", async () => {
