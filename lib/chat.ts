@@ -100,9 +100,15 @@ export function chat(session: ChatSession, room: Room): Promise<"leave" | "quit"
       const marker = unsaved;
       unsaved = undefined;
       if (!marker) return;
-      Promise.resolve(store.markRead(user.id, marker.roomId, marker.messageId)).catch((err) => {
+      const failed = (err: unknown) => {
         if (!(err instanceof ChatError)) fail(err); // a locked file: the next one moves it
-      });
+      };
+      try {
+        // The SQLite store throws at once (a locked file); PostgreSQL's rejects.
+        Promise.resolve(store.markRead(user.id, marker.roomId, marker.messageId)).catch(failed);
+      } catch (err) {
+        failed(err);
+      }
     };
     const read = (roomId: number, messageId: number) => {
       if (unsaved && unsaved.roomId !== roomId) saveRead();

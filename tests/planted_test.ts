@@ -10,6 +10,7 @@ import { plainTheme } from "../lib/theme.ts";
 import { mkfifoSync } from "./_fs.ts";
 import { assertChatError, quickUser, tempDir, tempStore } from "./_helpers.ts";
 import { runChat } from "./_run.ts";
+import { bubbleLine, Screen } from "./_tmux.ts";
 
 const FOREIGN = "holds tables, views or triggers chatroom did not make";
 
@@ -134,4 +135,35 @@ Deno.test("a schema changed between BEGIN and the insert is refused, and the loc
   db.exec("DROP TRIGGER t"); // the owner can still write: no lock is held
   db.close();
   store.close();
+});
+
+Deno.test("a table planted while the chat view runs costs it a read marker, not the program", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/chat.db`;
+  const store = tempStore(dir.path);
+  try {
+    const alice = await quickUser(store, "alice");
+    const bob = await quickUser(store, "bob");
+    const general = store.createRoom("general", alice.id);
+    await using screen = await Screen.start(["--user", "alice", "--room", "general"], {
+      CHATROOM_DB: path,
+      CHATROOM_PASSWORD: "alice-password",
+    });
+    await screen.waitFor("general ›");
+    await screen.type("half typed");
+    store.addMessage(general.id, bob.id, "one to mark as read");
+    await screen.waitFor(bubbleLine("one to mark as read"));
+    // The read marker is written 5 s after the message shows, and refused while this stands.
+    const raw = new DatabaseSync(path);
+    raw.exec("CREATE TABLE extra (x)");
+    await screen.waitFor("holds tables, views or triggers chatroom did not");
+    await assert.rejects(screen.waitFor("[exit", { timeoutMs: 8_000 }), /Timed out/);
+    raw.exec("DROP TABLE extra");
+    raw.close();
+    store.addMessage(general.id, bob.id, "still here");
+    await screen.waitFor(bubbleLine("still here"));
+    assert.match(await screen.text(), /general › half typed$/m);
+  } finally {
+    store.close();
+  }
 });
