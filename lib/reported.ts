@@ -14,8 +14,9 @@ export interface LookFor {
  * that it reports each again only when it changed, and what the next look
  * should read. A message in the followed room changes neither (it is shown as
  * it is); one in another room may be news; an arrival, a move or a departure
- * changes who is here; and time alone (a heartbeat timing out, the account's
- * other terminal reading a room) is caught by a full look every so often.
+ * changes who is here; and time alone (a heartbeat timing out; on PostgreSQL
+ * also the account's other terminal reading a room) is caught by a look every
+ * so often.
  */
 export class Reported {
   #presence = "";

@@ -161,9 +161,10 @@ function tick(path: string): void {
   }
   watchWake(wakePath(path));
   if (Date.now() - lookedAt < FULL_LOOK_MS) return look();
-  // Time for timeouts to show, and for anything the stamps cannot tell.
+  // Time for timeouts to show. The news needs no such look: all it depends on moves the stamps,
+  // and counting it is the costly read (a member can plant rooms full of it).
   lookedAt = Date.now();
-  reported.due({ presence: true, unread: true });
+  reported.due({ presence: true });
   look(true);
 }
 
