@@ -35,7 +35,7 @@ export function wakePath(db: string): string {
 
 /** What stands at the wake path, seen without following a link. */
 export type WakeState =
-  | { kind: "file"; id: string }
+  | { kind: "file"; id: string; uid: number }
   | { kind: "missing" }
   | { kind: "bad"; problem: string };
 
@@ -83,7 +83,7 @@ export function inspectWake(path: string): WakeState {
     return { kind: "missing" };
   }
   const problem = notPlainFile(stat);
-  return problem ? { kind: "bad", problem } : { kind: "file", id: identity(stat) };
+  return problem ? { kind: "bad", problem } : { kind: "file", id: identity(stat), uid: stat.uid };
 }
 
 /** One line for the user about a wake path that cannot be used. */

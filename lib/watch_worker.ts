@@ -5,6 +5,7 @@
 // up, and one every POLL_MS is all there is while the wake file is missing or
 // is something planted.
 
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { ChatError } from "./errors.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
@@ -21,6 +22,8 @@ let generation = 0;
 let pending = false;
 /** The wake file being watched, by device and inode. */
 let watched: { id: string; watcher: Deno.FsWatcher } | undefined;
+/** The database file's owner: only their wake file is watched. */
+let owner: number | undefined;
 /** The last problem told to the user, so each is told once. */
 let told: string | undefined;
 /** The account whose presence and news are reported, and what was last reported. */
@@ -130,8 +133,16 @@ function wake(): void {
  * Watches the wake file when it is a plain file, and again when it has been
  * replaced; says once what is wrong when something else stands there.
  */
-function watchWake(path: string): void {
-  const state = inspectWake(path);
+function watchWake(path: string, owner: number | undefined): void {
+  let state = inspectWake(path);
+  // Only the database owner's wake file is watched: whoever owns the file can rename a FIFO over
+  // it, and Deno's watcher, opening the path of the event, would hang on it and the worker too.
+  if (state.kind === "file" && owner !== undefined && state.uid !== owner) {
+    state = {
+      kind: "bad",
+      problem: `a file of another account (uid ${state.uid}), not the database owner's`,
+    };
+  }
   if (state.kind === "bad") tell(wakeProblem(path, state.problem));
   if (state.kind === "file" && state.id === watched?.id) return;
   watched?.watcher.close();
@@ -159,7 +170,7 @@ function tick(path: string): void {
     tell((err as Error).message);
     return;
   }
-  watchWake(wakePath(path));
+  watchWake(wakePath(path), owner);
   if (Date.now() - lookedAt < FULL_LOOK_MS) return look();
   // Time for timeouts to show. The news needs no such look: all it depends on moves the stamps,
   // and counting it is the costly read (a member can plant rooms full of it).
@@ -182,11 +193,12 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       try {
         // The chat view's look at the file: none of this thread's, whose descriptors close with it.
         store = openSqliteStore(path, { create: false, identity: message.identity });
+        owner = statSync(path).uid;
       } catch (err) {
         tell(err instanceof ChatError ? err.message : String(err));
         return;
       }
-      watchWake(wakePath(path));
+      watchWake(wakePath(path), owner);
       setTimeout(() => ticking(path), POLL_MS);
       post({ type: "ready" });
       break;

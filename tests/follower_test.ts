@@ -74,3 +74,33 @@ Deno.test("Follower reports a database it cannot open as an error line", async (
     follower.close();
   }
 });
+
+const isRoot = Deno.uid() === 0;
+
+Deno.test({
+  name:
+    "Follower watches only the database owner's wake file, and delivers by polling beside another's",
+  ignore: !isRoot,
+  async fn() {
+    using dir = tempDir();
+    const store = tempStore(dir.path);
+    const alice = await quickUser(store, "alice");
+    const room = store.createRoom("general", alice.id);
+    // Another account's wake file: they could rename a FIFO over it, which hangs a watcher.
+    Deno.writeTextFileSync(`${store.path}-ping`, "");
+    Deno.chownSync(`${store.path}-ping`, 65534, null);
+    const got = collector();
+    const follower = new Follower(store.path, got.handlers);
+    try {
+      follower.follow(room.id, 0);
+      await got.until(() => got.errors.length > 0, "the wake file refused");
+      assert.match(got.errors[0], /-ping is a file of another account \(uid 65534\)/);
+      store.addMessage(room.id, alice.id, "by the poll");
+      await got.until(() => got.texts().includes("by the poll"), "the message");
+    } finally {
+      follower.close();
+      store.close();
+    }
+  },
+});
+if (!isRoot) console.log("follower_test: the wake file owner's test needs root (chown); skipped");
